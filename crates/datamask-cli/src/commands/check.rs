@@ -1,0 +1,112 @@
+//! `datamask check`: every pre-flight test, every problem listed, nothing written.
+
+use crate::{ConfigArg, Failure, Format};
+use datamask::engine;
+use serde::Serialize;
+
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    config: ConfigArg,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
+#[derive(Serialize)]
+struct Check {
+    check: &'static str,
+    ok: bool,
+    message: String,
+}
+
+pub fn run(args: Args) -> Result<(), Failure> {
+    let config = super::load_config(&args.config.config)?;
+    let mut checks = vec![Check {
+        check: "config",
+        ok: true,
+        message: format!(
+            "{} is valid ({} table rules, {} column rules)",
+            config.path.display(),
+            config.tables.len(),
+            config.tables.iter().map(|t| t.columns.len()).sum::<usize>()
+        ),
+    }];
+    let mut record = |check: &'static str, r: Result<String, String>| {
+        let (ok, message) = match r {
+            Ok(m) => (true, m),
+            Err(m) => (false, m),
+        };
+        checks.push(Check { check, ok, message });
+    };
+    record(
+        "key",
+        datamask::keys::load(&config)
+            .map(|k| format!("master key found (fingerprint {})", k.fingerprint()))
+            .map_err(|e| e.to_string()),
+    );
+    let source = engine::open_source(&config, 1024).map_err(|e| e.to_string());
+    let plan = source.and_then(|mut s| {
+        engine::plan(&config, s.as_mut())
+            .map(|(plan, tables)| (tables.len(), plan))
+            .map_err(|e| e.to_string())
+    });
+    match plan {
+        Ok((n, plan)) => {
+            record(
+                "source",
+                Ok(format!("{} is readable: {n} tables", config.source.url)),
+            );
+            let masked: usize = plan.copied().map(|t| t.masked_columns()).sum();
+            record(
+                "plan",
+                Ok(format!(
+                    "{} tables to copy, {masked} columns masked",
+                    plan.copied().count()
+                )),
+            );
+        }
+        Err(e) => record("source", Err(e)),
+    }
+    record(
+        "target",
+        engine::guard_target(&config)
+            .map_err(|e| e.to_string())
+            .and_then(|loc| {
+                engine::check_writable(&loc)
+                    .map(|()| {
+                        format!(
+                            "{} is writable and not production",
+                            config
+                                .target
+                                .as_ref()
+                                .map(|t| t.url.redacted())
+                                .unwrap_or_default()
+                        )
+                    })
+                    .map_err(|e| e.to_string())
+            }),
+    );
+    let failed = checks.iter().filter(|c| !c.ok).count();
+    match args.format {
+        Format::Json => super::print_json(&checks)?,
+        Format::Text => {
+            let mut out = String::new();
+            for c in &checks {
+                out.push_str(&format!(
+                    "{} {:<7} {}\n",
+                    if c.ok { "ok " } else { "ERR" },
+                    c.check,
+                    c.message.trim_end()
+                ));
+            }
+            super::print(&out)?;
+        }
+    }
+    if failed > 0 {
+        return Err(Failure::user(format!(
+            "check failed: {failed} problem{}",
+            if failed == 1 { "" } else { "s" }
+        )));
+    }
+    Ok(())
+}

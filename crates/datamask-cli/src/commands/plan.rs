@@ -1,0 +1,68 @@
+//! `datamask plan`: what a run would do. Reads schemas, never data.
+
+use crate::{table, ConfigArg, Failure, Format};
+use datamask::engine;
+use datamask::plan::{Origin, Plan, TableAction};
+
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    config: ConfigArg,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
+pub fn run(args: Args) -> Result<(), Failure> {
+    let config = super::load_config(&args.config.config)?;
+    let mut source = engine::open_source(&config, 8192).map_err(Failure::user)?;
+    let (plan, _) = engine::plan(&config, source.as_mut()).map_err(Failure::user)?;
+    match args.format {
+        Format::Json => super::print_json(&plan),
+        Format::Text => super::print(&render(&plan)),
+    }
+}
+
+/// The text form of a plan.
+pub fn render(plan: &Plan) -> String {
+    let mut out = format!(
+        "source: {}\ntarget: {}\nunlisted columns: {}\n",
+        plan.source,
+        plan.target.as_deref().unwrap_or("(none)"),
+        match plan.unlisted_columns {
+            datamask::config::UnlistedColumns::Preserve => "preserve (copied unchanged)",
+            datamask::config::UnlistedColumns::Fail => "fail (every column needs a rule)",
+        }
+    );
+    for t in &plan.tables {
+        let rows = t
+            .estimated_rows
+            .map_or("? rows".to_string(), |n| format!("{n} rows"));
+        if t.action == TableAction::Skip {
+            out.push_str(&format!("\n{}: skipped\n", t.name));
+            continue;
+        }
+        out.push_str(&format!(
+            "\n{} ({rows}, {} of {} columns masked)\n",
+            t.name,
+            t.masked_columns(),
+            t.columns.len()
+        ));
+        if let Some(f) = &t.filter {
+            out.push_str(&format!("  where {f}\n"));
+        }
+        let rows: Vec<Vec<String>> = t
+            .columns
+            .iter()
+            .map(|c| {
+                let strategy = match c.origin {
+                    Origin::Policy => "preserve (no rule)".to_string(),
+                    Origin::Rule if c.is_preserved() => "preserve".to_string(),
+                    Origin::Rule => format!("{} [domain {}]", c.strategy, c.domain),
+                };
+                vec![format!("  {}", c.name), c.data_type.clone(), strategy]
+            })
+            .collect();
+        out.push_str(&table::render(&["  column", "type", "strategy"], &rows));
+    }
+    out
+}

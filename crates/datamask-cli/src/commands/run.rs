@@ -1,0 +1,116 @@
+//! `datamask run`: mask the source into the target.
+
+use crate::progress::Bars;
+use crate::{table, ConfigArg, Failure, Format};
+use datamask::engine::{self, RunError, RunOptions, RunReport};
+use std::io::{BufRead, IsTerminal, Write};
+
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    config: ConfigArg,
+    /// Tables processed in parallel (default: the number of cores)
+    #[arg(long, short = 'j')]
+    jobs: Option<usize>,
+    /// Read and mask everything but write nothing (no target, no manifest)
+    #[arg(long)]
+    dry_run: bool,
+    /// Replace tables that already exist in the target without asking
+    #[arg(long, short = 'y')]
+    yes: bool,
+    /// Rows per batch (output does not depend on it)
+    #[arg(long, default_value_t = 8192, value_parser = clap::value_parser!(u64).range(1..))]
+    batch_size: u64,
+    /// Summary format on stdout
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
+pub fn run(args: Args) -> Result<(), Failure> {
+    let config = super::load_config(&args.config.config)?;
+    let key = datamask::keys::load(&config).map_err(Failure::user)?;
+    let defaults = RunOptions::default();
+    let mut options = RunOptions {
+        dry_run: args.dry_run,
+        replace_existing: args.yes,
+        batch_size: args.batch_size as usize,
+        command: std::env::args().collect(),
+        jobs: args.jobs.unwrap_or(defaults.jobs).max(1),
+    };
+    let bars = Bars::new();
+    let report = match engine::run(&config, &key, &options, &bars) {
+        Err(RunError::TargetNotEmpty(tables)) if interactive() && confirm(&tables) => {
+            options.replace_existing = true;
+            engine::run(&config, &key, &options, &bars)
+        }
+        other => other,
+    }
+    .map_err(|e| Failure::from(anyhow::Error::new(e)))?;
+    match args.format {
+        Format::Json => super::print_json(&report),
+        Format::Text => super::print(&summary(&report)),
+    }
+}
+
+fn interactive() -> bool {
+    std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
+}
+
+fn confirm(tables: &[String]) -> bool {
+    eprint!(
+        "The target already holds {}. Replace? [y/N] ",
+        tables.join(", ")
+    );
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer).is_ok()
+        && matches!(answer.trim(), "y" | "Y" | "yes")
+}
+
+/// The text summary: one row per table, then totals and the manifest path.
+pub fn summary(report: &RunReport) -> String {
+    let rows: Vec<Vec<String>> = report
+        .tables
+        .iter()
+        .map(|t| {
+            vec![
+                t.table.clone(),
+                match t.action {
+                    datamask::plan::TableAction::Copy => "copied".into(),
+                    datamask::plan::TableAction::Skip => "skipped".into(),
+                },
+                t.rows_read.to_string(),
+                t.rows_written.to_string(),
+                t.masked_columns.to_string(),
+            ]
+        })
+        .collect();
+    let mut out = format!(
+        "{} {} -> {}\n\n",
+        if report.dry_run { "dry run" } else { "run" },
+        report.source,
+        report.target
+    );
+    out.push_str(&table::render(
+        &[
+            "table",
+            "action",
+            "rows read",
+            "rows written",
+            "masked columns",
+        ],
+        &rows,
+    ));
+    let rows: u64 = report.tables.iter().map(|t| t.rows_written).sum();
+    out.push_str(&format!(
+        "\n{} tables, {} rows written in {:.2}s\n",
+        report.tables.len(),
+        rows,
+        report.elapsed_ms as f64 / 1000.0
+    ));
+    match &report.manifest {
+        Some(m) => out.push_str(&format!("manifest: {}\n", m.display())),
+        None => out.push_str("dry run: nothing was written\n"),
+    }
+    out
+}

@@ -1,0 +1,674 @@
+//! End-to-end tests of the `datamask` binary: exit codes, messages and the data it writes.
+
+use assert_cmd::Command;
+use rusqlite::types::Value as Sql;
+use std::path::{Path, PathBuf};
+
+const KEY: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+const OTHER_KEY: &str = "f0e1d2c3b4a5968778695a4b3c2d1e0ff0e1d2c3b4a5968778695a4b3c2d1e0f";
+
+fn datamask(dir: &Path) -> Command {
+    let mut cmd = Command::cargo_bin("datamask").unwrap();
+    cmd.current_dir(dir)
+        .env_remove("DATAMASK_KEY")
+        .env("NO_COLOR", "1");
+    cmd
+}
+
+fn examples() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/quickstart")
+}
+
+/// A temp dir holding a copy of the quick-start example.
+fn quickstart() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for f in ["shop.db", "datamask.yaml"] {
+        std::fs::copy(examples().join(f), dir.path().join(f)).unwrap();
+    }
+    dir
+}
+
+fn run_ok(dir: &Path, key: &str, extra: &[&str]) -> String {
+    let out = datamask(dir)
+        .env("DATAMASK_KEY", key)
+        .args(["run", "--yes"])
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "run failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn rows(db: &Path, sql: &str) -> Vec<Vec<Sql>> {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    let mut stmt = conn.prepare(sql).unwrap();
+    let n = stmt.column_count();
+    stmt.query_map([], |r| (0..n).map(|i| r.get::<_, Sql>(i)).collect())
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+fn table(db: &Path, t: &str) -> Vec<Vec<Sql>> {
+    rows(db, &format!("SELECT * FROM {t} ORDER BY rowid"))
+}
+
+fn column_index(db: &Path, t: &str, c: &str) -> usize {
+    rows(
+        db,
+        &format!("SELECT name FROM pragma_table_info('{t}') ORDER BY cid"),
+    )
+    .iter()
+    .position(|r| r[0] == Sql::Text(c.into()))
+    .unwrap()
+}
+
+#[test]
+fn quickstart_masks_what_it_should_and_nothing_else() {
+    let dir = quickstart();
+    let out = run_ok(dir.path(), KEY, &[]);
+    assert!(out.contains("customers"), "{out}");
+    let (src, dst) = (dir.path().join("shop.db"), dir.path().join("masked.db"));
+    let masked = [
+        "first_name",
+        "last_name",
+        "email",
+        "phone",
+        "ssn",
+        "birth_date",
+        "street",
+        "card_number",
+        "notes",
+    ];
+    for t in ["customers", "products", "orders", "order_items"] {
+        let (a, b) = (table(&src, t), table(&dst, t));
+        assert_eq!(a.len(), b.len(), "row count of {t}");
+        let cols = rows(
+            &src,
+            &format!("SELECT name FROM pragma_table_info('{t}') ORDER BY cid"),
+        );
+        for (ci, c) in cols.iter().enumerate() {
+            let Sql::Text(name) = &c[0] else { panic!() };
+            let is_masked = (t == "customers" && masked.contains(&name.as_str()))
+                || (t == "orders" && name == "shipping_email");
+            for (ra, rb) in a.iter().zip(&b) {
+                if !is_masked {
+                    assert_eq!(ra[ci], rb[ci], "{t}.{name} must be unchanged");
+                } else if ra[ci] != Sql::Null && name != "notes" {
+                    assert_ne!(ra[ci], rb[ci], "{t}.{name} must change in every row");
+                }
+            }
+        }
+    }
+    // Foreign keys still join, unique columns stay unique, shapes are kept.
+    let orphans = rows(&dst, "SELECT COUNT(*) FROM orders o LEFT JOIN customers c ON c.id = o.customer_id WHERE c.id IS NULL");
+    assert_eq!(orphans[0][0], Sql::Integer(0));
+    let dup = rows(
+        &dst,
+        "SELECT COUNT(*) - COUNT(DISTINCT email) FROM customers",
+    );
+    assert_eq!(dup[0][0], Sql::Integer(0));
+    let same_email = "SELECT COUNT(*) FROM orders o JOIN customers c ON c.id = o.customer_id AND c.email = o.shipping_email";
+    assert_eq!(
+        rows(&src, same_email),
+        rows(&dst, same_email),
+        "a shared domain keeps equal values equal"
+    );
+    let fk = rows(&dst, "PRAGMA foreign_key_check");
+    assert!(fk.is_empty(), "foreign key violations: {fk:?}");
+    let ssn = column_index(&dst, "customers", "ssn");
+    for r in table(&dst, "customers") {
+        if let Sql::Text(s) = &r[ssn] {
+            let shape: String = s
+                .chars()
+                .map(|c| if c.is_ascii_digit() { 'd' } else { c })
+                .collect();
+            assert_eq!(shape, "ddd-dd-dddd");
+        }
+    }
+    let notes = rows(
+        &dst,
+        "SELECT COUNT(*) FROM customers WHERE notes IS NOT NULL",
+    );
+    assert_eq!(notes[0][0], Sql::Integer(0));
+}
+
+#[test]
+fn same_key_same_bytes_other_key_other_values() {
+    let (a, b, c) = (quickstart(), quickstart(), quickstart());
+    run_ok(a.path(), KEY, &["--jobs", "4"]);
+    run_ok(b.path(), KEY, &["--batch-size", "7", "--jobs", "1"]);
+    run_ok(c.path(), OTHER_KEY, &[]);
+    let db = |d: &tempfile::TempDir| d.path().join("masked.db");
+    for t in ["customers", "orders", "order_items", "products"] {
+        assert_eq!(
+            table(&db(&a), t),
+            table(&db(&b), t),
+            "{t} differs between runs"
+        );
+    }
+    let email = column_index(&db(&a), "customers", "email");
+    let (ka, kc) = (table(&db(&a), "customers"), table(&db(&c), "customers"));
+    let same = ka
+        .iter()
+        .zip(&kc)
+        .filter(|(x, y)| x[email] == y[email])
+        .count();
+    assert_eq!(same, 0, "a different key must give different emails");
+}
+
+#[test]
+fn file_targets_are_byte_identical_across_runs() {
+    for format in ["csv", "jsonl", "parquet"] {
+        let mut outputs = Vec::new();
+        for batch in ["5", "8192"] {
+            let dir = quickstart();
+            let cfg = std::fs::read_to_string(dir.path().join("datamask.yaml"))
+                .unwrap()
+                .replace(
+                    "target: { url: \"sqlite://masked.db\", environment: development }",
+                    &format!("target: {{ url: \"out/\", format: {format} }}"),
+                );
+            std::fs::write(dir.path().join("datamask.yaml"), cfg).unwrap();
+            run_ok(dir.path(), KEY, &["--batch-size", batch]);
+            let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir.path().join("out"))
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .map(|p| {
+                    (
+                        p.file_name().unwrap().to_string_lossy().into_owned(),
+                        std::fs::read(&p).unwrap(),
+                    )
+                })
+                .collect();
+            files.sort();
+            assert_eq!(files.len(), 4, "{format}: one file per table");
+            outputs.push(files);
+        }
+        assert!(
+            outputs[0] == outputs[1],
+            "{format} output differs between runs"
+        );
+    }
+}
+
+#[test]
+fn three_mistakes_one_report() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("datamask.yaml"),
+        "version: 1\nsource: \"sqlite://shop.db\"\npolcy: { unlisted_columns: preserve }\ntables:\n  customers:\n    columns:\n      email: emial\n      ssn: { strategy: fpe, alphabet: 7 }\n",
+    )
+    .unwrap();
+    let out = datamask(dir.path()).arg("check").output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    insta::assert_snapshot!("three_mistakes", stderr);
+}
+
+#[test]
+fn missing_key_is_a_clear_error() {
+    let dir = quickstart();
+    let out = datamask(dir.path()).arg("run").output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    insta::assert_snapshot!("missing_key", String::from_utf8(out.stderr).unwrap());
+    assert!(!dir.path().join("masked.db").exists());
+}
+
+#[test]
+fn existing_target_needs_yes_and_dry_run_writes_nothing() {
+    let dir = quickstart();
+    let out = datamask(dir.path())
+        .env("DATAMASK_KEY", KEY)
+        .args(["run", "--dry-run"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(!dir.path().join("masked.db").exists());
+    assert!(!dir.path().join(".datamask").exists());
+    run_ok(dir.path(), KEY, &[]);
+    let out = datamask(dir.path())
+        .env("DATAMASK_KEY", KEY)
+        .arg("run")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("--yes"), "{err}");
+}
+
+#[test]
+fn production_target_is_refused() {
+    let dir = quickstart();
+    let cfg = std::fs::read_to_string(dir.path().join("datamask.yaml"))
+        .unwrap()
+        .replace("environment: development", "environment: production");
+    std::fs::write(dir.path().join("datamask.yaml"), cfg).unwrap();
+    let out = datamask(dir.path())
+        .env("DATAMASK_KEY", KEY)
+        .args(["run", "--yes"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8(out.stderr)
+        .unwrap()
+        .contains("production"));
+    assert!(!dir.path().join("masked.db").exists());
+}
+
+#[test]
+fn audit_verifies_and_detects_any_changed_byte() {
+    let dir = quickstart();
+    run_ok(dir.path(), KEY, &[]);
+    run_ok(dir.path(), KEY, &[]);
+    let ok = datamask(dir.path())
+        .env("DATAMASK_KEY", KEY)
+        .args(["audit", "verify", "-c", "datamask.yaml"])
+        .output()
+        .unwrap();
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    assert!(String::from_utf8(ok.stdout)
+        .unwrap()
+        .contains("2 manifests verified"));
+    let list = datamask(dir.path())
+        .args(["audit", "list"])
+        .output()
+        .unwrap();
+    assert!(list.status.success());
+    let show = datamask(dir.path())
+        .args(["audit", "show", "1"])
+        .output()
+        .unwrap();
+    let manifest: serde_json::Value = serde_json::from_slice(&show.stdout).unwrap();
+    for field in [
+        "run_id",
+        "started_at",
+        "finished_at",
+        "actor",
+        "tool",
+        "config_hash",
+        "key_fingerprint",
+        "source_schema_fingerprint",
+        "tables",
+        "signature",
+        "previous_manifest_hash",
+    ] {
+        assert!(manifest.get(field).is_some(), "manifest lacks {field}");
+    }
+    let runs = dir.path().join(".datamask/runs");
+    let first = std::fs::read_dir(&runs)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .min()
+        .unwrap();
+    let original = std::fs::read(&first).unwrap();
+    for i in (0..original.len()).step_by(37) {
+        let mut bytes = original.clone();
+        bytes[i] = if bytes[i] == b'0' { b'1' } else { b'0' };
+        std::fs::write(&first, &bytes).unwrap();
+        let out = datamask(dir.path())
+            .args(["audit", "verify"])
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "changing byte {i} went unnoticed"
+        );
+        assert!(String::from_utf8(out.stderr).unwrap().contains("000001-"));
+    }
+}
+
+#[test]
+fn secrets_never_reach_output_or_files() {
+    let dir = quickstart();
+    let cfg = std::fs::read_to_string(dir.path().join("datamask.yaml"))
+        .unwrap()
+        .replace("key: { env: DATAMASK_KEY }", "key: { env: MY_SECRET_KEY }");
+    std::fs::write(dir.path().join("datamask.yaml"), cfg).unwrap();
+    let mut printed = Vec::new();
+    for args in [
+        &["run", "--yes"][..],
+        &["check"],
+        &["plan"],
+        &["plan", "--format", "json"],
+        &["run", "--yes", "--format", "json"],
+        &["audit", "list"],
+        &["audit", "show", "1"],
+    ] {
+        let out = datamask(dir.path())
+            .env("MY_SECRET_KEY", KEY)
+            .args(args)
+            .output()
+            .unwrap();
+        printed.extend(out.stdout);
+        printed.extend(out.stderr);
+    }
+    let mut written = printed;
+    for entry in walk(dir.path()) {
+        written.extend(std::fs::read(entry).unwrap());
+    }
+    let hay = String::from_utf8_lossy(&written).to_lowercase();
+    assert!(!hay.contains(KEY), "the master key leaked");
+    assert!(!hay.contains(&KEY[..16]), "part of the master key leaked");
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+#[test]
+fn malformed_csv_names_the_line() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("in")).unwrap();
+    std::fs::write(
+        dir.path().join("in/people.csv"),
+        "id,email\n1,a@example.com\n2,b@example.com,extra\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("datamask.yaml"),
+        "version: 1\nsource: in/\ntarget: { url: out/, format: csv }\ntables:\n  people:\n    columns:\n      email: email\n",
+    )
+    .unwrap();
+    let out = datamask(dir.path())
+        .env("DATAMASK_KEY", KEY)
+        .args(["run", "--yes"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("people.csv:3"), "{err}");
+    assert!(
+        !dir.path().join("out/people.csv").exists(),
+        "nothing half-written"
+    );
+}
+
+#[test]
+fn plan_and_strategies_speak_json() {
+    let dir = quickstart();
+    let out = datamask(dir.path())
+        .args(["plan", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let plan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let customers = plan["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "customers")
+        .unwrap();
+    let ssn = customers["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "ssn")
+        .unwrap();
+    assert_eq!(ssn["strategy"], "fpe");
+    assert_eq!(ssn["domain"], "customers.ssn");
+
+    let out = datamask(dir.path())
+        .args(["strategies", "--format", "json"])
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let text = json.to_string();
+    for name in [
+        "token",
+        "fpe",
+        "keep_last",
+        "partial",
+        "email",
+        "first_name",
+        "last_name",
+        "phone",
+        "date_shift",
+        "noise",
+        "constant",
+        "null",
+        "preserve",
+        "hash_preserve",
+        "uuid",
+        "numeric",
+        "enum",
+        "map",
+    ] {
+        assert!(
+            text.contains(&format!("\"{name}\"")),
+            "strategy {name} missing"
+        );
+    }
+}
+
+#[test]
+fn keygen_prints_a_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = datamask(dir.path()).arg("keygen").output().unwrap();
+    let key = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(key.trim().len(), 64);
+    assert!(key.trim().chars().all(|c| c.is_ascii_hexdigit()));
+}
+
+#[test]
+fn check_passes_on_the_quickstart() {
+    let dir = quickstart();
+    let out = datamask(dir.path())
+        .env("DATAMASK_KEY", KEY)
+        .arg("check")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn docs_strategies_md_is_current() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/strategies.md");
+    let current = std::fs::read_to_string(&path).unwrap_or_default();
+    let fresh = datamask_strategies::render_markdown();
+    if std::env::var_os("DATAMASK_BLESS").is_some() {
+        std::fs::write(&path, &fresh).unwrap();
+        return;
+    }
+    assert!(current == fresh, "docs/strategies.md is stale: run `DATAMASK_BLESS=1 cargo test -p datamask-cli docs_strategies`");
+}
+
+#[test]
+fn passwords_in_urls_never_reach_messages() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("datamask.yaml"),
+        "version: 1\nsource: \"postgres://app:hunter2@db.internal/app\"\ntarget: \"mysql://root:s3cr3t@localhost/dev\"\n",
+    )
+    .unwrap();
+    for args in [&["check"][..], &["plan"], &["run", "--yes"]] {
+        let out = datamask(dir.path())
+            .env("DATAMASK_KEY", KEY)
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let all = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            !all.contains("hunter2") && !all.contains("s3cr3t"),
+            "{args:?} leaked a password: {all}"
+        );
+    }
+}
+
+#[test]
+fn query_inputs_become_tables() {
+    let dir = quickstart();
+    std::fs::write(
+        dir.path().join("q.yaml"),
+        "version: 1\nsource: sqlite://shop.db\ntarget: { url: out/, format: csv }\ntables:\n  spend:\n    query: \"SELECT c.id, c.email, SUM(o.total_cents) AS total FROM customers c JOIN orders o ON o.customer_id = c.id GROUP BY c.id ORDER BY c.id\"\n    columns:\n      email: email\n  customers: { skip: true }\n",
+    )
+    .unwrap();
+    let out = datamask(dir.path())
+        .env("DATAMASK_KEY", KEY)
+        .args(["run", "-c", "q.yaml", "--yes"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let csv = std::fs::read_to_string(dir.path().join("out/spend.csv")).unwrap();
+    let mut lines = csv.lines();
+    assert_eq!(lines.next(), Some("id,email,total"));
+    let first = lines.next().unwrap();
+    assert!(
+        first.starts_with("1,") && !first.contains("danielle.johnson@example.com"),
+        "{first}"
+    );
+    assert!(!dir.path().join("out/customers.csv").exists());
+    assert!(dir.path().join("out/orders.csv").exists());
+}
+
+/// A PostgreSQL database that exists for one test (created with a unique name, dropped on
+/// drop). The server comes from `scripts/services.sh`.
+struct PgDb(String);
+
+impl PgDb {
+    fn new(tag: &str) -> Self {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos();
+        let name = format!("dm_cli_{tag}_{}_{nanos}", std::process::id());
+        psql("postgres", &format!("CREATE DATABASE {name}"));
+        PgDb(name)
+    }
+
+    fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:5432/{}", self.0)
+    }
+}
+
+impl Drop for PgDb {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("psql")
+            .args(["-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-qc"])
+            .arg(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.0))
+            .output();
+    }
+}
+
+fn psql(db: &str, sql: &str) -> String {
+    let out = std::process::Command::new("psql")
+        .args([
+            "-h",
+            "127.0.0.1",
+            "-U",
+            "postgres",
+            "-d",
+            db,
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-qAtc",
+            sql,
+        ])
+        .output()
+        .expect("psql runs");
+    assert!(
+        out.status.success(),
+        "psql failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn postgres_to_postgres_and_sqlite_masks_deterministically() {
+    let src = PgDb::new("src");
+    psql(
+        &src.0,
+        "CREATE TYPE mood AS ENUM ('happy', 'sad');
+         CREATE TABLE customers (id serial PRIMARY KEY, email varchar(120) NOT NULL UNIQUE, name text, mood mood, tags text[]);
+         CREATE TABLE orders (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, customer_id int NOT NULL REFERENCES customers(id), total numeric(10,2), note jsonb);
+         INSERT INTO customers (email, name, mood, tags) SELECT 'user' || g || '@corp.example', 'Name ' || g, 'happy', ARRAY['a', 'b'] FROM generate_series(1, 500) g;
+         INSERT INTO orders (customer_id, total, note) SELECT (g % 500) + 1, g * 1.5, '{\"k\": 1}' FROM generate_series(1, 1500) g;
+         CREATE VIEW big_orders AS SELECT * FROM orders WHERE total > 100;",
+    );
+    let (dst1, dst2) = (PgDb::new("dst1"), PgDb::new("dst2"));
+    let dir = tempfile::tempdir().unwrap();
+    let digest = "SELECT md5(string_agg(t::text, '|' ORDER BY id)) FROM customers t";
+    for (i, target) in [dst1.url(), dst2.url(), "sqlite://out.db".to_string()]
+        .iter()
+        .enumerate()
+    {
+        let cfg = format!(
+            "version: 1\nsource: \"{}\"\ntarget: \"{target}\"\ntables:\n  public.customers:\n    columns:\n      email: email\n      name: first_name\n",
+            src.url()
+        );
+        std::fs::write(dir.path().join(format!("c{i}.yaml")), cfg).unwrap();
+        let out = datamask(dir.path())
+            .env("DATAMASK_KEY", KEY)
+            .args(["run", "--yes", "-c", &format!("c{i}.yaml")])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    assert_eq!(
+        psql(&dst1.0, digest),
+        psql(&dst2.0, digest),
+        "reruns must be identical"
+    );
+    assert_ne!(psql(&src.0, digest), psql(&dst1.0, digest));
+    let same = psql(
+        &dst1.0,
+        "SELECT count(*) FROM customers WHERE email LIKE 'user%@corp.example'",
+    );
+    assert_eq!(same.trim(), "0", "every email is masked");
+    let orders = "SELECT md5(string_agg(t::text, '|' ORDER BY id)) FROM orders t";
+    assert_eq!(
+        psql(&src.0, orders),
+        psql(&dst1.0, orders),
+        "unmasked tables are identical"
+    );
+    assert_eq!(
+        psql(&dst1.0, "SELECT count(*) FROM big_orders").trim(),
+        psql(&src.0, "SELECT count(*) FROM big_orders").trim()
+    );
+    let sqlite = rows(
+        &dir.path().join("out.db"),
+        "SELECT COUNT(*) FROM \"public.orders\"",
+    );
+    assert_eq!(sqlite[0][0], Sql::Integer(1500));
+}

@@ -1,0 +1,260 @@
+//! Catalog introspection: one query per kind of object for the whole database.
+
+use super::conn::Target;
+use super::types::{classify, Wire};
+use datamask_core::{Column, ForeignKey, Index, TableSchema};
+use postgres::Client;
+use std::collections::HashMap;
+
+/// A table as the source knows it: its schema plus what reading it needs.
+#[derive(Debug, Clone)]
+pub(crate) struct TableMeta {
+    pub(crate) oid: u32,
+    pub(crate) schema: TableSchema,
+    /// `r` (ordinary) or `p` (partitioned).
+    pub(crate) relkind: String,
+    /// How each column of `schema.columns` travels.
+    pub(crate) wires: Vec<Wire>,
+    /// Generated (computed) columns, by position.
+    pub(crate) generated: Vec<bool>,
+}
+
+impl TableMeta {
+    /// `FROM` target: `ONLY "s"."t"` for ordinary tables (so inheritance children are not
+    /// read twice), the parent itself for partitioned tables (which reads every partition).
+    pub(crate) fn relation_sql(&self) -> String {
+        let q = super::conn::qualified(&self.schema.name);
+        if self.relkind == "p" {
+            q
+        } else {
+            format!("ONLY {q}")
+        }
+    }
+}
+
+/// Which relations are user tables: ordinary and partitioned tables of non-system schemas,
+/// not partitions (read through their parent) and not tables owned by an extension.
+const TABLES: &str = "
+SELECT c.oid, n.nspname::text AS nspname, c.relname::text AS relname, c.relkind::text AS relkind
+FROM pg_catalog.pg_class c
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
+  AND n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%'
+  AND NOT EXISTS (
+    SELECT 1 FROM pg_catalog.pg_depend d
+    WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objid = c.oid
+      AND d.deptype = 'e')
+ORDER BY n.nspname COLLATE \"C\", c.relname COLLATE \"C\"";
+
+const COLUMNS: &str = "
+SELECT a.attrelid, a.attname::text AS attname, a.atttypid, a.atttypmod,
+       pg_catalog.format_type(a.atttypid, a.atttypmod) AS native,
+       a.attnotnull, a.attgenerated::text AS generated
+FROM pg_catalog.pg_attribute a
+WHERE a.attrelid = ANY($1) AND a.attnum > 0 AND NOT a.attisdropped
+ORDER BY a.attrelid, a.attnum";
+
+const DOMAINS: &str = "
+SELECT oid, typbasetype, typtypmod FROM pg_catalog.pg_type WHERE typtype = 'd'";
+
+const CONSTRAINTS: &str = "
+SELECT con.conrelid, con.contype::text AS contype,
+  ARRAY(SELECT a.attname::text
+        FROM pg_catalog.unnest(con.conkey) WITH ORDINALITY k(n, i)
+        JOIN pg_catalog.pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.n
+        ORDER BY k.i) AS cols,
+  rn.nspname::text || '.' || rc.relname::text AS ref_table,
+  ARRAY(SELECT a.attname::text
+        FROM pg_catalog.unnest(con.confkey) WITH ORDINALITY k(n, i)
+        JOIN pg_catalog.pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.n
+        ORDER BY k.i) AS ref_cols
+FROM pg_catalog.pg_constraint con
+LEFT JOIN pg_catalog.pg_class rc ON rc.oid = con.confrelid
+LEFT JOIN pg_catalog.pg_namespace rn ON rn.oid = rc.relnamespace
+WHERE con.conrelid = ANY($1) AND con.contype IN ('p', 'u', 'f') AND con.conparentid = 0
+ORDER BY con.conrelid, con.contype, con.conname COLLATE \"C\"";
+
+/// Plain indexes (not those behind a primary key, unique or exclusion constraint); indexes on
+/// expressions and partial indexes are flagged so they can be left out.
+const INDEXES: &str = "
+SELECT i.indrelid, ic.relname::text AS name, i.indisunique,
+  ARRAY(SELECT a.attname::text
+        FROM pg_catalog.unnest(i.indkey::pg_catalog.int2[]) WITH ORDINALITY k(n, o)
+        JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.n
+        WHERE k.o <= i.indnkeyatts
+        ORDER BY k.o) AS cols,
+  (i.indexprs IS NOT NULL OR i.indpred IS NOT NULL) AS complex
+FROM pg_catalog.pg_index i
+JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
+WHERE i.indrelid = ANY($1)
+  AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint c
+                  WHERE c.conindid = i.indexrelid AND c.conrelid = i.indrelid
+                    AND c.contype IN ('p', 'u', 'x'))
+ORDER BY i.indrelid, ic.relname COLLATE \"C\"";
+
+/// Every user table of the database with columns, keys and indexes.
+///
+/// Runs in a read-only transaction with `search_path` emptied, so `format_type` qualifies every
+/// type outside `pg_catalog` (`public.mood`) and the queries see one consistent catalog.
+pub(crate) fn load(client: &mut Client, target: &Target) -> datamask_core::Result<Vec<TableMeta>> {
+    let err = |e| target.error_in("reading the catalog", e);
+    let mut tx = client
+        .build_transaction()
+        .read_only(true)
+        .isolation_level(postgres::IsolationLevel::RepeatableRead)
+        .start()
+        .map_err(err)?;
+    tx.batch_execute("SET LOCAL search_path = pg_catalog")
+        .map_err(err)?;
+
+    let mut metas: Vec<TableMeta> = Vec::new();
+    let mut by_oid: HashMap<u32, usize> = HashMap::new();
+    for row in tx.query(TABLES, &[]).map_err(err)? {
+        let oid: u32 = row.get("oid");
+        let schema: String = row.get("nspname");
+        let name: String = row.get("relname");
+        by_oid.insert(oid, metas.len());
+        metas.push(TableMeta {
+            oid,
+            schema: TableSchema::new(format!("{schema}.{name}"), Vec::new()),
+            relkind: row.get("relkind"),
+            wires: Vec::new(),
+            generated: Vec::new(),
+        });
+    }
+    if metas.is_empty() {
+        tx.commit().map_err(err)?;
+        return Ok(metas);
+    }
+    let oids: Vec<u32> = metas.iter().map(|m| m.oid).collect();
+
+    let domains = domains(&mut tx).map_err(err)?;
+
+    for row in tx.query(COLUMNS, &[&oids]).map_err(err)? {
+        let Some(&i) = by_oid.get(&row.get::<_, u32>("attrelid")) else {
+            continue;
+        };
+        let (type_oid, typmod) =
+            resolve_domain(&domains, row.get("atttypid"), row.get("atttypmod"));
+        let (data_type, wire) = classify(type_oid, typmod);
+        let generated: String = row.get("generated");
+        let meta = &mut metas[i];
+        meta.schema.columns.push(Column {
+            name: row.get("attname"),
+            data_type,
+            native_type: Some(row.get("native")),
+            nullable: !row.get::<_, bool>("attnotnull"),
+        });
+        meta.wires.push(wire);
+        meta.generated.push(!generated.is_empty());
+    }
+
+    for row in tx.query(CONSTRAINTS, &[&oids]).map_err(err)? {
+        let Some(&i) = by_oid.get(&row.get::<_, u32>("conrelid")) else {
+            continue;
+        };
+        let schema = &mut metas[i].schema;
+        let cols: Vec<String> = row.get("cols");
+        match row.get::<_, String>("contype").as_str() {
+            "p" => schema.primary_key = cols,
+            "u" => schema.unique.push(cols),
+            _ => schema.foreign_keys.push(ForeignKey {
+                columns: cols,
+                ref_table: row
+                    .get::<_, Option<String>>("ref_table")
+                    .unwrap_or_default(),
+                ref_columns: row.get("ref_cols"),
+            }),
+        }
+    }
+
+    for row in tx.query(INDEXES, &[&oids]).map_err(err)? {
+        let Some(&i) = by_oid.get(&row.get::<_, u32>("indrelid")) else {
+            continue;
+        };
+        if row.get::<_, bool>("complex") {
+            continue; // an expression or partial index cannot be described by column names
+        }
+        metas[i].schema.indexes.push(Index {
+            name: row.get("name"),
+            columns: row.get("cols"),
+            unique: row.get("indisunique"),
+        });
+    }
+    tx.commit().map_err(err)?;
+    Ok(metas)
+}
+
+/// Every domain's base type and modifier.
+pub(crate) fn domains(
+    client: &mut impl postgres::GenericClient,
+) -> Result<HashMap<u32, (u32, i32)>, postgres::Error> {
+    Ok(client
+        .query(DOMAINS, &[])?
+        .iter()
+        .map(|r| (r.get::<_, u32>(0), (r.get::<_, u32>(1), r.get::<_, i32>(2))))
+        .collect())
+}
+
+/// The base type and modifier of a (possibly domain) type: a domain travels as its base type,
+/// domains over domains included.
+pub(crate) fn resolve_domain(
+    domains: &HashMap<u32, (u32, i32)>,
+    mut type_oid: u32,
+    mut typmod: i32,
+) -> (u32, i32) {
+    let mut depth = 0;
+    while let Some(&(base, base_mod)) = domains.get(&type_oid) {
+        type_oid = base;
+        if base_mod >= 0 || typmod < 0 {
+            typmod = base_mod;
+        }
+        depth += 1;
+        if depth > 32 {
+            break;
+        }
+    }
+    (type_oid, typmod)
+}
+
+/// Names (`schema.table`) of the user tables, without the rest of the introspection.
+pub(crate) fn table_names(
+    client: &mut Client,
+    target: &Target,
+) -> datamask_core::Result<Vec<String>> {
+    let rows = client
+        .query(TABLES, &[])
+        .map_err(|e| target.error_in("listing tables", e))?;
+    Ok(rows
+        .iter()
+        .map(|r| format!("{}.{}", r.get::<_, String>(1), r.get::<_, String>(2)))
+        .collect())
+}
+
+/// A row-count estimate from the planner statistics (`pg_class.reltuples`, summed over the
+/// partitions of a partitioned table), or an exact `count(*)` for a table never analysed.
+pub(crate) fn estimate_rows(
+    client: &mut Client,
+    target: &Target,
+    meta: &TableMeta,
+) -> datamask_core::Result<u64> {
+    let err = |e| target.error_in("estimating rows", e);
+    let row = client
+        .query_one(
+            "SELECT pg_catalog.sum(GREATEST(c.reltuples, 0))::float8,
+                    pg_catalog.bool_or(c.reltuples < 0)
+             FROM pg_catalog.pg_partition_tree($1::pg_catalog.oid::pg_catalog.regclass) t
+             JOIN pg_catalog.pg_class c ON c.oid = t.relid
+             WHERE t.isleaf",
+            &[&meta.oid],
+        )
+        .map_err(err)?;
+    let estimate: Option<f64> = row.get(0);
+    let unknown: Option<bool> = row.get(1);
+    if unknown.unwrap_or(true) {
+        let sql = format!("SELECT pg_catalog.count(*) FROM {}", meta.relation_sql());
+        let n: i64 = client.query_one(&sql, &[]).map_err(err)?.get(0);
+        return Ok(n.max(0) as u64);
+    }
+    Ok(estimate.unwrap_or(0.0).max(0.0).round() as u64)
+}

@@ -1,0 +1,384 @@
+//! The PostgreSQL source: introspection plus binary `COPY ... TO STDOUT` on a reader thread.
+
+use super::conn::{describe, quote_ident, quote_list, Target, KIND};
+use super::introspect::{self, TableMeta};
+use super::types::{decode, Wire};
+use crate::FileOptions;
+use datamask_core::source::ReadOptions;
+use datamask_core::{Batch, BatchIter, Error, Result, Source, TableSchema, Value};
+use postgres::Client;
+use std::io::{BufReader, Read};
+use std::sync::mpsc::{sync_channel, SyncSender};
+
+/// A PostgreSQL database opened for reading.
+pub struct PgSource {
+    target: Target,
+    client: Client,
+    options: FileOptions,
+    tables: Option<Vec<TableMeta>>,
+}
+
+impl PgSource {
+    /// Connects to `url`. Nothing is read until [`Source::tables`] or [`Source::read`].
+    pub fn open(url: &str, options: &FileOptions) -> Result<PgSource> {
+        let target = Target::parse(url)?;
+        let client = target.connect()?;
+        Ok(PgSource {
+            target,
+            client,
+            options: options.clone(),
+            tables: None,
+        })
+    }
+
+    fn metas(&mut self, refresh: bool) -> Result<&[TableMeta]> {
+        if refresh || self.tables.is_none() {
+            self.tables = Some(introspect::load(&mut self.client, &self.target)?);
+        }
+        Ok(self.tables.as_deref().unwrap_or_default())
+    }
+
+    /// The catalog entry for `name`, re-reading the catalog once if it is not known yet.
+    fn meta(&mut self, name: &str) -> Result<TableMeta> {
+        let known = self
+            .tables
+            .as_ref()
+            .is_some_and(|t| t.iter().any(|m| m.schema.name == name));
+        let metas = self.metas(!known)?;
+        metas
+            .iter()
+            .find(|m| m.schema.name == name)
+            .cloned()
+            .ok_or_else(|| Error::MissingTable(name.to_string()))
+    }
+}
+
+/// The `SELECT` behind a read: the requested columns (text-carried ones cast to `text`), the
+/// filter, and primary-key order when the table has a primary key (otherwise physical order,
+/// which PostgreSQL does not promise to keep stable).
+fn select_sql(
+    meta: &TableMeta,
+    table: &TableSchema,
+    filter: Option<&str>,
+) -> Result<(String, Vec<Wire>)> {
+    let mut items = Vec::with_capacity(table.columns.len());
+    let mut wires = Vec::with_capacity(table.columns.len());
+    for column in &table.columns {
+        let i = meta.schema.column_index(&column.name).ok_or_else(|| {
+            Error::connector(
+                KIND,
+                format!(
+                    "table `{}` has no column `{}` in the source",
+                    table.name, column.name
+                ),
+            )
+        })?;
+        let wire = meta.wires[i];
+        let ident = quote_ident(&column.name);
+        items.push(if wire.needs_text_cast() {
+            format!("{ident}::pg_catalog.text")
+        } else {
+            ident
+        });
+        wires.push(wire);
+    }
+    let mut sql = format!("SELECT {} FROM {}", items.join(", "), meta.relation_sql());
+    if let Some(filter) = filter.filter(|f| !f.trim().is_empty()) {
+        sql.push_str(&format!(" WHERE ({filter})"));
+    }
+    if !meta.schema.primary_key.is_empty() {
+        sql.push_str(&format!(
+            " ORDER BY {}",
+            quote_list(&meta.schema.primary_key)
+        ));
+    }
+    Ok((sql, wires))
+}
+
+impl Source for PgSource {
+    fn kind(&self) -> &'static str {
+        KIND
+    }
+
+    fn tables(&mut self) -> Result<Vec<TableSchema>> {
+        Ok(self.metas(true)?.iter().map(|m| m.schema.clone()).collect())
+    }
+
+    fn estimate_rows(&mut self, table: &TableSchema) -> Result<Option<u64>> {
+        let meta = self.meta(&table.name)?;
+        introspect::estimate_rows(&mut self.client, &self.target, &meta).map(Some)
+    }
+
+    fn read<'a>(&'a mut self, table: &TableSchema, options: &ReadOptions) -> Result<BatchIter<'a>> {
+        let meta = self.meta(&table.name)?;
+        let (select, wires) = select_sql(&meta, table, options.filter.as_deref())?;
+        let context = format!("table `{}`", table.name);
+        self.stream(&context, table, select, wires, options)
+    }
+
+    fn describe_query(&mut self, name: &str, sql: &str) -> Result<TableSchema> {
+        Ok(self.describe(name, sql)?.0)
+    }
+
+    fn read_query<'a>(
+        &'a mut self,
+        table: &TableSchema,
+        sql: &str,
+        options: &ReadOptions,
+    ) -> Result<BatchIter<'a>> {
+        let (described, wires) = self.describe(&table.name, sql)?;
+        let mut items = Vec::with_capacity(table.columns.len());
+        let mut picked = Vec::with_capacity(table.columns.len());
+        for column in &table.columns {
+            let i = described.column_index(&column.name).ok_or_else(|| {
+                Error::connector(
+                    KIND,
+                    format!("query `{}` returns no column `{}`", table.name, column.name),
+                )
+            })?;
+            let ident = format!("q.{}", quote_ident(&column.name));
+            items.push(if wires[i].needs_text_cast() {
+                format!("{ident}::pg_catalog.text")
+            } else {
+                ident
+            });
+            picked.push(wires[i]);
+        }
+        let mut select = format!(
+            "SELECT {} FROM ({}\n) AS q",
+            items.join(", "),
+            trim_query(sql)
+        );
+        if let Some(filter) = options.filter.as_deref().filter(|f| !f.trim().is_empty()) {
+            select.push_str(&format!(" WHERE ({filter})"));
+        }
+        let context = format!("query `{}`", table.name);
+        self.stream(&context, table, select, picked, options)
+    }
+}
+
+/// A query without the trailing semicolons and blanks that would break `COPY (query)`.
+fn trim_query(sql: &str) -> &str {
+    sql.trim_end_matches(|c: char| c == ';' || c.is_whitespace())
+}
+
+impl PgSource {
+    /// The columns a query returns, as a table called `name`: types from the server's result
+    /// description (with their modifiers), native types from `format_type`. Every column is
+    /// nullable (a query's result says nothing about it).
+    fn describe(&mut self, name: &str, sql: &str) -> Result<(TableSchema, Vec<Wire>)> {
+        let display = self.target.display.clone();
+        let err = |e: postgres::Error| {
+            Error::connector(KIND, format!("{display}: query `{name}`: {}", describe(&e)))
+        };
+        let statement = self.client.prepare(trim_query(sql)).map_err(err)?;
+        let domains = introspect::domains(&mut self.client).map_err(err)?;
+        let mut columns = Vec::with_capacity(statement.columns().len());
+        let mut wires = Vec::with_capacity(statement.columns().len());
+        let mut seen = std::collections::HashSet::new();
+        for c in statement.columns() {
+            if !seen.insert(c.name().to_string()) {
+                return Err(Error::connector(
+                    KIND,
+                    format!(
+                        "query `{name}` returns two columns named `{}`; give them distinct \
+                         names with AS",
+                        c.name()
+                    ),
+                ));
+            }
+            let (type_oid, typmod) =
+                introspect::resolve_domain(&domains, c.type_().oid(), c.type_modifier());
+            let (data_type, wire) = super::types::classify(type_oid, typmod);
+            let native: String = self
+                .client
+                .query_one(
+                    "SELECT pg_catalog.format_type($1, $2)",
+                    &[&c.type_().oid(), &c.type_modifier()],
+                )
+                .map_err(err)?
+                .get(0);
+            columns.push(datamask_core::Column {
+                name: c.name().to_string(),
+                data_type,
+                native_type: Some(native),
+                nullable: true,
+            });
+            wires.push(wire);
+        }
+        Ok((TableSchema::new(name, columns), wires))
+    }
+
+    /// Streams `select` through binary COPY on a reader thread.
+    fn stream<'a>(
+        &'a mut self,
+        context: &str,
+        table: &TableSchema,
+        select: String,
+        wires: Vec<Wire>,
+        options: &ReadOptions,
+    ) -> Result<BatchIter<'a>> {
+        // Prepared here so a bad filter or query fails now, with a clear message, not on the
+        // reader thread.
+        self.client.prepare(&select).map_err(|e| {
+            Error::connector(
+                KIND,
+                format!("{}: {context}: {}", self.target.display, describe(&e)),
+            )
+        })?;
+        let copy = format!("COPY ({select}) TO STDOUT (FORMAT binary)");
+        let batch_size = self.options.batch_size_or(options.batch_size);
+        let (tx, rx) = sync_channel::<Result<Batch>>(2);
+        let target = self.target.clone();
+        let reader = Reader {
+            table: table.name.clone(),
+            columns: table.columns.iter().map(|c| c.name.clone()).collect(),
+            wires,
+            batch_size,
+        };
+        let handle = std::thread::Builder::new()
+            .name(format!("pg-read-{}", table.name))
+            .spawn(move || {
+                if let Err(e) = reader.run(&target, &copy, &tx) {
+                    let _ = tx.send(Err(e));
+                }
+            })
+            .map_err(|e| {
+                Error::Internal(format!("cannot start the PostgreSQL reader thread: {e}"))
+            })?;
+        Ok(Box::new(crate::threaded::ThreadedBatches::new(rx, handle)))
+    }
+}
+
+/// What the reader thread needs to decode one table.
+struct Reader {
+    table: String,
+    columns: Vec<String>,
+    wires: Vec<Wire>,
+    batch_size: usize,
+}
+
+const SIGNATURE: &[u8; 11] = b"PGCOPY\n\xff\r\n\0";
+
+impl Reader {
+    /// Runs on the reader thread: sends batches until the table ends or the receiver goes away.
+    fn run(&self, target: &Target, copy: &str, tx: &SyncSender<Result<Batch>>) -> Result<()> {
+        let mut client = target.connect()?;
+        // Reads never write: a query with a data-modifying part fails instead of running.
+        client
+            .batch_execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+            .map_err(|e| target.error(e))?;
+        let cancel = client.cancel_token();
+        let result = self.stream(&mut client, target, copy, tx);
+        if !matches!(result, Ok(true)) {
+            // Stopped early (error, or the consumer went away): stop the server's side too
+            // rather than let it produce the rest of the table into a closed socket.
+            let _ = cancel.cancel_query(postgres::NoTls);
+        }
+        result.map(|_| ())
+    }
+
+    /// Streams the COPY output; `Ok(true)` when the table was read to its end.
+    fn stream(
+        &self,
+        client: &mut Client,
+        target: &Target,
+        copy: &str,
+        tx: &SyncSender<Result<Batch>>,
+    ) -> Result<bool> {
+        let data_error = |e: postgres::Error| {
+            Error::connector(
+                KIND,
+                format!(
+                    "{}: reading table `{}`: {}",
+                    target.display,
+                    self.table,
+                    describe(&e)
+                ),
+            )
+        };
+        let reader = client.copy_out(copy).map_err(data_error)?;
+        let mut input = BufReader::with_capacity(1 << 16, reader);
+        let io_error = |e: std::io::Error| {
+            // The postgres crate reports server errors during COPY as io errors wrapping them.
+            let text = match e
+                .get_ref()
+                .and_then(|inner| inner.downcast_ref::<postgres::Error>())
+            {
+                Some(pg) => describe(pg),
+                None => e.to_string(),
+            };
+            Error::connector(
+                KIND,
+                format!("{}: reading table `{}`: {text}", target.display, self.table),
+            )
+        };
+
+        let mut header = [0u8; 19];
+        input.read_exact(&mut header).map_err(io_error)?;
+        if &header[..11] != SIGNATURE {
+            return Err(self.malformed("not a binary COPY stream"));
+        }
+        let extension = u32::from_be_bytes(header[15..19].try_into().expect("4 bytes"));
+        std::io::copy(
+            &mut (&mut input).take(extension.into()),
+            &mut std::io::sink(),
+        )
+        .map_err(io_error)?;
+
+        let width = self.wires.len();
+        let mut batch = Batch::with_capacity(width, self.batch_size);
+        let mut field = Vec::new();
+        let mut row: u64 = 0;
+        loop {
+            let mut count = [0u8; 2];
+            input.read_exact(&mut count).map_err(io_error)?;
+            let count = i16::from_be_bytes(count);
+            if count == -1 {
+                break;
+            }
+            row += 1;
+            if count as usize != width {
+                return Err(self.malformed("row has an unexpected number of fields"));
+            }
+            for (i, wire) in self.wires.iter().enumerate() {
+                let mut len = [0u8; 4];
+                input.read_exact(&mut len).map_err(io_error)?;
+                let len = i32::from_be_bytes(len);
+                let value = if len < 0 {
+                    Value::Null
+                } else {
+                    field.resize(len as usize, 0);
+                    input.read_exact(&mut field).map_err(io_error)?;
+                    decode(*wire, &field).map_err(|message| Error::Value {
+                        table: self.table.clone(),
+                        column: self.columns[i].clone(),
+                        row: row.to_string(),
+                        message: message.to_string(),
+                    })?
+                };
+                batch.columns[i].push(value);
+            }
+            if batch.len() >= self.batch_size {
+                let full =
+                    std::mem::replace(&mut batch, Batch::with_capacity(width, self.batch_size));
+                if tx.send(Ok(full)).is_err() {
+                    return Ok(false); // the consumer stopped reading
+                }
+            }
+        }
+        // Read to the end of the stream so the COPY completes cleanly.
+        std::io::copy(&mut input, &mut std::io::sink()).map_err(io_error)?;
+        if !batch.is_empty() {
+            let _ = tx.send(Ok(batch));
+        }
+        Ok(true)
+    }
+
+    fn malformed(&self, message: &str) -> Error {
+        Error::malformed(
+            format!("PostgreSQL COPY of table `{}`", self.table),
+            message,
+        )
+    }
+}

@@ -1,0 +1,633 @@
+//! The PostgreSQL sink: one transaction, text `COPY ... FROM STDIN`, keys after the data.
+
+use super::conn::{
+    describe, qualified, quote_ident, quote_list, split_name, sqlstate, Target, KIND,
+};
+use super::dump::{self, SchemaScript};
+use super::introspect;
+use super::types::{encode_text, native_equivalent, pg_type};
+use crate::FileOptions;
+use datamask_core::{Batch, Column, DataType, Error, Result, Sink, TableSchema, TableWriter};
+use postgres::error::SqlState;
+use postgres::{Client, CopyInWriter, NoTls};
+use std::collections::HashSet;
+use std::io::Write;
+
+/// A PostgreSQL database written in one transaction.
+pub struct PgSink {
+    target: Target,
+    client: Option<Client>,
+    /// The database did not exist and this sink created it: dropped again unless committed.
+    created_db: bool,
+    committed: bool,
+    /// The source schema to replay (when `FileOptions::schema_source` is a PostgreSQL URL).
+    schema: Option<SchemaScript>,
+    schema_applied: bool,
+    written: Vec<Written>,
+}
+
+/// A table written in this run.
+struct Written {
+    /// `schema.table`.
+    name: String,
+    table: TableSchema,
+    /// Created from its `TableSchema` (rather than by the replayed source schema), so its keys
+    /// and indexes are added at commit.
+    from_table_schema: bool,
+}
+
+fn normalized(name: &str) -> String {
+    let (schema, table) = split_name(name);
+    format!("{schema}.{table}")
+}
+
+impl PgSink {
+    /// Connects to `url` (creating the database if it does not exist) and starts the run's
+    /// transaction. With `options.schema_source` naming a PostgreSQL database, its schema is
+    /// dumped now, so a missing `pg_dump` or an unreachable source fails before anything is
+    /// written.
+    pub fn open(url: &str, options: &FileOptions) -> Result<PgSink> {
+        let target = Target::parse(url)?;
+        let source = options
+            .schema_source
+            .as_deref()
+            .filter(|s| s.starts_with("postgres://") || s.starts_with("postgresql://"))
+            .map(Target::parse)
+            .transpose()?;
+        if let Some(source) = &source {
+            if source.same_database(&target) {
+                return Err(Error::Unsupported(format!(
+                    "{}: the target is the source database itself; refusing to replace its \
+                     tables (write to another database)",
+                    target.display
+                )));
+            }
+        }
+        let schema = source.as_ref().map(dump::dump).transpose()?;
+        let (client, created_db) = connect_or_create(&target)?;
+        let mut sink = PgSink {
+            target,
+            client: Some(client),
+            created_db,
+            committed: false,
+            schema,
+            schema_applied: false,
+            written: Vec::new(),
+        };
+        sink.execute("starting the transaction", "BEGIN")?;
+        Ok(sink)
+    }
+
+    fn client(&mut self) -> Result<&mut Client> {
+        self.client
+            .as_mut()
+            .ok_or_else(|| Error::Internal("PostgreSQL sink used after commit".into()))
+    }
+
+    fn execute(&mut self, what: &str, sql: &str) -> Result<()> {
+        let target = self.target.clone();
+        self.client()?
+            .batch_execute(sql)
+            .map_err(|e| target.error_in(what, e))
+    }
+
+    /// Replays the pre-data part of the source schema, once, before the first table.
+    fn ensure_schema(&mut self) -> Result<()> {
+        if self.schema_applied {
+            return Ok(());
+        }
+        self.schema_applied = true;
+        if let Some(schema) = self.schema.take() {
+            self.execute(
+                "dropping the previous copy of the source schema",
+                &schema.pre_drops,
+            )?;
+            self.execute("creating the source schema", &schema.pre_create)?;
+            self.schema = Some(schema);
+        }
+        Ok(())
+    }
+
+    /// `DROP TABLE IF EXISTS ... CASCADE` and `CREATE TABLE` from the table's schema.
+    fn create_table(&mut self, table: &TableSchema) -> Result<()> {
+        let target = self.target.clone();
+        let err = |e| target.error_in(&format!("creating table `{}`", table.name), e);
+        let client = self.client()?;
+        let (schema, _) = split_name(&table.name);
+        let exists = client
+            .query_opt(
+                "SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1",
+                &[&schema],
+            )
+            .map_err(err)?
+            .is_some();
+        if !exists {
+            client
+                .batch_execute(&format!("CREATE SCHEMA {}", quote_ident(schema)))
+                .map_err(err)?;
+        }
+        let mut defs = Vec::with_capacity(table.columns.len());
+        for column in &table.columns {
+            let mut def = format!(
+                "{} {}",
+                quote_ident(&column.name),
+                column_type(client, column)?
+            );
+            if !column.nullable {
+                def.push_str(" NOT NULL");
+            }
+            defs.push(def);
+        }
+        let q = qualified(&table.name);
+        client
+            .batch_execute(&format!(
+                "DROP TABLE IF EXISTS {q} CASCADE;\nCREATE TABLE {q} (\n  {}\n)",
+                defs.join(",\n  ")
+            ))
+            .map_err(err)
+    }
+
+    /// Primary keys, unique constraints, indexes and foreign keys of the tables created from
+    /// their `TableSchema`, after all the data is in. Foreign keys are added only towards
+    /// tables written in the same run.
+    fn add_keys(&mut self) -> Result<()> {
+        let written: HashSet<String> = self.written.iter().map(|w| w.name.clone()).collect();
+        let mut keys = Vec::new();
+        let mut indexes = Vec::new();
+        let mut foreign = Vec::new();
+        for w in self.written.iter().filter(|w| w.from_table_schema) {
+            let q = qualified(&w.name);
+            let t = &w.table;
+            if !t.primary_key.is_empty() {
+                keys.push(format!(
+                    "ALTER TABLE {q} ADD PRIMARY KEY ({})",
+                    quote_list(&t.primary_key)
+                ));
+            }
+            for unique in &t.unique {
+                keys.push(format!(
+                    "ALTER TABLE {q} ADD UNIQUE ({})",
+                    quote_list(unique)
+                ));
+            }
+            for index in &t.indexes {
+                indexes.push(format!(
+                    "CREATE {}INDEX {} ON {q} ({})",
+                    if index.unique { "UNIQUE " } else { "" },
+                    quote_ident(&index.name),
+                    quote_list(&index.columns)
+                ));
+            }
+            for fk in &t.foreign_keys {
+                if written.contains(&normalized(&fk.ref_table)) {
+                    foreign.push(format!(
+                        "ALTER TABLE {q} ADD FOREIGN KEY ({}) REFERENCES {} ({})",
+                        quote_list(&fk.columns),
+                        qualified(&fk.ref_table),
+                        quote_list(&fk.ref_columns)
+                    ));
+                }
+            }
+        }
+        for sql in keys.iter().chain(&indexes).chain(&foreign) {
+            self.execute("adding keys and indexes", sql)?;
+        }
+        Ok(())
+    }
+
+    /// Moves sequences past the loaded data: a sequence owned by a column of a written table
+    /// goes to the larger of the column's maximum and the source sequence's position; any
+    /// other sequence of the replayed source schema takes the source's position.
+    fn set_sequences(&mut self) -> Result<()> {
+        let target = self.target.clone();
+        let err = |e| target.error_in("setting sequences", e);
+        let written: HashSet<String> = self.written.iter().map(|w| w.name.clone()).collect();
+        let source_positions = self
+            .schema
+            .as_ref()
+            .map(|s| s.sequences.clone())
+            .unwrap_or_default();
+        let client = self.client()?;
+        let rows = client
+            .query(
+                "SELECT sn.nspname::text, s.relname::text, tn.nspname::text, t.relname::text,
+                        a.attname::text, q.seqincrement, q.seqmin, q.seqmax
+                 FROM pg_catalog.pg_sequence q
+                 JOIN pg_catalog.pg_class s ON s.oid = q.seqrelid
+                 JOIN pg_catalog.pg_namespace sn ON sn.oid = s.relnamespace
+                 LEFT JOIN pg_catalog.pg_depend d
+                   ON d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objid = s.oid
+                  AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass
+                  AND d.deptype IN ('a', 'i')
+                 LEFT JOIN pg_catalog.pg_class t ON t.oid = d.refobjid
+                 LEFT JOIN pg_catalog.pg_namespace tn ON tn.oid = t.relnamespace
+                 LEFT JOIN pg_catalog.pg_attribute a
+                   ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
+                 ORDER BY 1, 2",
+                &[],
+            )
+            .map_err(err)?;
+        for row in rows {
+            let seq_schema: String = row.get(0);
+            let seq_name: String = row.get(1);
+            let owner: Option<(String, String, String)> = match (row.get(2), row.get(3), row.get(4))
+            {
+                (Some(s), Some(t), Some(c)) => Some((s, t, c)),
+                _ => None,
+            };
+            let (increment, min, max): (i64, i64, i64) = (row.get(5), row.get(6), row.get(7));
+            let source = source_positions
+                .get(&(seq_schema.clone(), seq_name.clone()))
+                .copied();
+            let loaded: Option<i64> = match &owner {
+                Some((s, t, c)) if written.contains(&format!("{s}.{t}")) => {
+                    let sql = format!(
+                        "SELECT {}({})::int8 FROM {}.{}",
+                        if increment > 0 { "max" } else { "min" },
+                        quote_ident(c),
+                        quote_ident(s),
+                        quote_ident(t)
+                    );
+                    client.query_one(&sql, &[]).map_err(err)?.get(0)
+                }
+                _ => None,
+            };
+            let position = match (loaded, source) {
+                (Some(l), Some(s)) if increment > 0 => Some(l.max(s)),
+                (Some(l), Some(s)) => Some(l.min(s)),
+                (l, s) => l.or(s),
+            };
+            if let Some(position) = position.filter(|p| (min..=max).contains(p)) {
+                let seq = format!("{}.{}", quote_ident(&seq_schema), quote_ident(&seq_name));
+                client
+                    .execute(
+                        "SELECT pg_catalog.setval($1::text::pg_catalog.regclass, $2, true)",
+                        &[&seq, &position],
+                    )
+                    .map_err(err)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Connects, creating the database through the `postgres` (or `template1`) maintenance
+/// database when it does not exist. Returns whether it was created.
+fn connect_or_create(target: &Target) -> Result<(Client, bool)> {
+    match target.config.connect(NoTls) {
+        Ok(client) => return Ok((client, false)),
+        Err(e) if sqlstate(&e) == Some(&SqlState::INVALID_CATALOG_NAME) => {}
+        Err(e) => return Err(target.error(e)),
+    }
+    let dbname = target.dbname();
+    let mut maintenance = None;
+    let mut last_error = None;
+    for db in ["postgres", "template1"] {
+        match target.with_dbname(db).config.connect(NoTls) {
+            Ok(c) => {
+                maintenance = Some(c);
+                break;
+            }
+            Err(e) => last_error = Some(e),
+        }
+    }
+    let mut maintenance = match (maintenance, last_error) {
+        (Some(c), _) => c,
+        (None, Some(e)) => {
+            return Err(target.error_in(
+                &format!("database `{dbname}` does not exist and cannot be created"),
+                e,
+            ))
+        }
+        (None, None) => unreachable!("one of the two is set"),
+    };
+    let created =
+        match maintenance.batch_execute(&format!("CREATE DATABASE {}", quote_ident(&dbname))) {
+            Ok(()) => true,
+            Err(e) if sqlstate(&e) == Some(&SqlState::DUPLICATE_DATABASE) => false,
+            Err(e) => {
+                return Err(target.error_in(&format!("creating database `{dbname}`"), e));
+            }
+        };
+    let _ = maintenance.close();
+    let client = target.connect()?;
+    Ok((client, created))
+}
+
+/// The PostgreSQL type for `column` in a table created from its `TableSchema`.
+///
+/// The logical mapping ([`pg_type`]) is used, except where the native type says more and the
+/// target knows it: `character(n)` and `jsonb` always; and for a column carried as unbounded
+/// text, its native type when the target resolves it (`interval`, `inet`, `integer[]`, an
+/// enum the target has), so a PostgreSQL-to-PostgreSQL copy keeps those types.
+fn column_type(client: &mut Client, column: &Column) -> Result<String> {
+    if let Some(native) = native_equivalent(column) {
+        return Ok(native);
+    }
+    let native = column.native_type.as_deref().map(str::trim).unwrap_or("");
+    if column.data_type == DataType::text() && !native.is_empty() {
+        // A savepoint, because an unparsable type name (from another engine) is an error that
+        // would otherwise abort the whole transaction.
+        let resolved = (|| -> std::result::Result<Option<String>, postgres::Error> {
+            client.batch_execute("SAVEPOINT datamask_type")?;
+            match client.query_one(
+                "SELECT pg_catalog.format_type(pg_catalog.to_regtype($1), NULL)",
+                &[&native],
+            ) {
+                Ok(row) => {
+                    client.batch_execute("RELEASE SAVEPOINT datamask_type")?;
+                    Ok(row.get(0))
+                }
+                Err(_) => {
+                    client.batch_execute(
+                        "ROLLBACK TO SAVEPOINT datamask_type; RELEASE SAVEPOINT datamask_type",
+                    )?;
+                    Ok(None)
+                }
+            }
+        })()
+        .map_err(|e| Error::connector(KIND, describe(&e)))?;
+        if resolved.is_some() {
+            // The native spelling keeps any modifier (`character varying` has none here,
+            // `bit(3)` does), which format_type(oid, NULL) would drop.
+            return Ok(native.to_string());
+        }
+    }
+    Ok(pg_type(&column.data_type))
+}
+
+impl Sink for PgSink {
+    fn kind(&self) -> &'static str {
+        KIND
+    }
+
+    fn existing_tables(&mut self) -> Result<Vec<String>> {
+        let target = self.target.clone();
+        introspect::table_names(self.client()?, &target)
+    }
+
+    fn table<'a>(&'a mut self, table: &TableSchema) -> Result<Box<dyn TableWriter + 'a>> {
+        self.ensure_schema()?;
+        let name = normalized(&table.name);
+        let from_dump = self
+            .schema
+            .as_ref()
+            .is_some_and(|s| s.tables.contains(&name));
+        if !from_dump {
+            self.create_table(table)?;
+        }
+        let q = qualified(&table.name);
+        let target = self.target.clone();
+        let err = |e| target.error_in(&format!("table `{}`", table.name), e);
+        // Generated columns are recomputed by the target: they are not loaded.
+        let rows = self
+            .client()?
+            .query(
+                "SELECT a.attname::text, a.attgenerated <> '' FROM pg_catalog.pg_attribute a
+                 WHERE a.attrelid = $1::text::pg_catalog.regclass AND a.attnum > 0
+                   AND NOT a.attisdropped",
+                &[&q],
+            )
+            .map_err(err)?;
+        let mut positions = Vec::new();
+        let mut names = Vec::new();
+        for (i, column) in table.columns.iter().enumerate() {
+            match rows.iter().find(|r| r.get::<_, String>(0) == column.name) {
+                Some(r) if r.get::<_, bool>(1) => {}
+                Some(_) => {
+                    positions.push(i);
+                    names.push(column.name.clone());
+                }
+                None => {
+                    return Err(Error::connector(
+                        KIND,
+                        format!(
+                            "{}: table `{}` in the target has no column `{}`",
+                            self.target.display, table.name, column.name
+                        ),
+                    ))
+                }
+            }
+        }
+        self.written.push(Written {
+            name,
+            table: table.clone(),
+            from_table_schema: !from_dump,
+        });
+        let sql = if names.is_empty() {
+            format!("COPY {q} FROM STDIN")
+        } else {
+            format!("COPY {q} ({}) FROM STDIN", quote_list(&names))
+        };
+        let display = self.target.display.clone();
+        let client = self
+            .client
+            .as_mut()
+            .ok_or_else(|| Error::Internal("PostgreSQL sink used after commit".into()))?;
+        let copy = client.copy_in(&sql).map_err(|e| {
+            Error::connector(
+                KIND,
+                format!(
+                    "{display}: loading table `{}`: {}",
+                    table.name,
+                    describe(&e)
+                ),
+            )
+        })?;
+        Ok(Box::new(PgTableWriter {
+            copy: Some(copy),
+            positions,
+            width: table.columns.len(),
+            table: table.name.clone(),
+            display,
+            rows: 0,
+            buf: String::new(),
+        }))
+    }
+
+    fn commit(mut self: Box<Self>) -> Result<()> {
+        self.ensure_schema()?;
+        if let Some(post) = self.schema.as_ref().map(|s| s.post_create.clone()) {
+            let target = self.target.clone();
+            let result = self.client()?.batch_execute(&post);
+            if let Err(e) = result {
+                let mut error = target.error_in(
+                    "creating keys, indexes and triggers of the source schema",
+                    e,
+                );
+                if let Error::Connector { message, .. } = &mut error {
+                    if message.contains("SQLSTATE 23503") {
+                        let loaded: HashSet<&str> =
+                            self.written.iter().map(|w| w.name.as_str()).collect();
+                        let mut empty: Vec<&str> = self
+                            .schema
+                            .iter()
+                            .flat_map(|s| s.tables.difference(&s.partitions))
+                            .map(String::as_str)
+                            .filter(|t| !loaded.contains(t))
+                            .collect();
+                        empty.sort_unstable();
+                        message.push_str(&format!(
+                            "; a foreign key cannot hold towards a table that was skipped or \
+                             filtered (tables of the source schema not loaded in this run: {})",
+                            if empty.is_empty() {
+                                "none".to_string()
+                            } else {
+                                empty.join(", ")
+                            }
+                        ));
+                    }
+                }
+                return Err(error);
+            }
+        }
+        self.add_keys()?;
+        self.set_sequences()?;
+        let matviews = self
+            .schema
+            .as_ref()
+            .map(|s| s.matviews.clone())
+            .unwrap_or_default();
+        for (schema, name) in matviews {
+            let sql = format!(
+                "REFRESH MATERIALIZED VIEW {}.{}",
+                quote_ident(&schema),
+                quote_ident(&name)
+            );
+            self.execute(
+                &format!("refreshing materialized view `{schema}.{name}`"),
+                &sql,
+            )?;
+        }
+        self.execute("committing", "COMMIT")?;
+        self.committed = true;
+        if let Some(client) = self.client.take() {
+            let _ = client.close();
+        }
+        Ok(())
+    }
+}
+
+impl Drop for PgSink {
+    fn drop(&mut self) {
+        if let Some(mut client) = self.client.take() {
+            if !self.committed {
+                let _ = client.batch_execute("ROLLBACK");
+            }
+            let _ = client.close();
+        }
+        if !self.committed && self.created_db {
+            // Nothing was published: do not leave an empty database behind.
+            if let Ok(mut c) = self.target.with_dbname("postgres").config.connect(NoTls) {
+                let _ = c.batch_execute(&format!(
+                    "DROP DATABASE IF EXISTS {}",
+                    quote_ident(&self.target.dbname())
+                ));
+            }
+        }
+    }
+}
+
+struct PgTableWriter<'a> {
+    copy: Option<CopyInWriter<'a>>,
+    /// Positions of the batch columns that are loaded (generated columns are not).
+    positions: Vec<usize>,
+    width: usize,
+    table: String,
+    display: String,
+    rows: u64,
+    buf: String,
+}
+
+impl PgTableWriter<'_> {
+    /// A load error: names table, column and row from the server's report, never the value.
+    fn copy_error(&self, e: &postgres::Error) -> Error {
+        if let Some(db) = e.as_db_error() {
+            if let Some(context) = db.where_() {
+                if let Some(row) = copy_line(context) {
+                    return Error::Value {
+                        table: self.table.clone(),
+                        column: copy_column(context)
+                            .or(db.column())
+                            .unwrap_or("?")
+                            .to_string(),
+                        row: row.to_string(),
+                        message: describe(e),
+                    };
+                }
+            }
+        }
+        Error::connector(
+            KIND,
+            format!(
+                "{}: loading table `{}`: {}",
+                self.display,
+                self.table,
+                describe(e)
+            ),
+        )
+    }
+
+    fn io_error(&self, e: std::io::Error) -> Error {
+        match e
+            .get_ref()
+            .and_then(|inner| inner.downcast_ref::<postgres::Error>())
+        {
+            Some(pg) => self.copy_error(pg),
+            None => Error::connector(
+                KIND,
+                format!("{}: loading table `{}`: {e}", self.display, self.table),
+            ),
+        }
+    }
+}
+
+/// `N` from a COPY context `COPY t, line N, column c: "..."`.
+fn copy_line(context: &str) -> Option<u64> {
+    let rest = &context[context.find(", line ")? + 7..];
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
+}
+
+/// `c` from a COPY context `COPY t, line N, column c: "..."`.
+fn copy_column(context: &str) -> Option<&str> {
+    let rest = &context[context.find(", column ")? + 9..];
+    Some(rest.split(':').next().unwrap_or(rest))
+}
+
+impl TableWriter for PgTableWriter<'_> {
+    fn write(&mut self, batch: &Batch) -> Result<()> {
+        if batch.columns.len() != self.width {
+            return Err(Error::Internal(format!(
+                "table `{}`: batch has {} columns, schema has {}",
+                self.table,
+                batch.columns.len(),
+                self.width
+            )));
+        }
+        self.buf.clear();
+        for r in 0..batch.len() {
+            for (k, &i) in self.positions.iter().enumerate() {
+                if k > 0 {
+                    self.buf.push('\t');
+                }
+                encode_text(&mut self.buf, &batch.columns[i][r]);
+            }
+            self.buf.push('\n');
+        }
+        self.rows += batch.len() as u64;
+        let Some(copy) = self.copy.as_mut() else {
+            return Err(Error::Internal("table writer used after finish".into()));
+        };
+        let result = copy.write_all(self.buf.as_bytes());
+        result.map_err(|e| self.io_error(e))
+    }
+
+    fn finish(mut self: Box<Self>) -> Result<()> {
+        let Some(copy) = self.copy.take() else {
+            return Ok(());
+        };
+        copy.finish().map_err(|e| self.copy_error(&e))?;
+        Ok(())
+    }
+}

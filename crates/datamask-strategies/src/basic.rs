@@ -1,0 +1,389 @@
+//! Plumbing strategies: `constant`, `null`, `preserve`, `enum` and `map`.
+
+use crate::util::{column_kind, convert};
+use datamask_core::strategy::{
+    BuildCtx, Injectivity, OptionSpec, OptionType, OptionValue, Options, Strategy, StrategyInfo,
+};
+use datamask_core::{ApplyCtx, Prf, Value};
+use std::collections::BTreeMap;
+
+pub const CONSTANT: StrategyInfo = StrategyInfo {
+    name: "constant",
+    aliases: &["static_value"],
+    family: "basic",
+    description: "Replaces every value with the same `value`, converted to the column's type. \
+                  For columns whose content does not matter downstream.",
+    options: &[OptionSpec::required(
+        "value",
+        OptionType::Any,
+        "The replacement; must convert to the column's type (text, number, date, ...).",
+    )],
+    accepts: &["any"],
+    injective: Injectivity::Never,
+    keyed: false,
+    format_preserving: false,
+    example: ("alice@example.com", "REDACTED"),
+    build: build_constant,
+};
+
+/// An option value with its conversion to the column's kind done once, at build time.
+struct Converted {
+    opt: OptionValue,
+    kind: &'static str,
+    value: Value,
+}
+
+impl Converted {
+    fn new(opt: &OptionValue, ctx: &BuildCtx<'_>, name: &str) -> Result<Self, String> {
+        let kind = column_kind(ctx.column);
+        let value =
+            convert(opt, kind).map_err(|e| format!("option `{name}`: {e} (column type)"))?;
+        Ok(Converted {
+            opt: opt.clone(),
+            kind,
+            value,
+        })
+    }
+
+    /// The value in the kind of `like` (usually the column's kind, already converted).
+    fn like(&self, like: &Value) -> Result<Value, String> {
+        if like.kind() == self.kind {
+            Ok(self.value.clone())
+        } else {
+            convert(&self.opt, like.kind())
+        }
+    }
+}
+
+fn build_constant(opts: &Options, ctx: &BuildCtx<'_>) -> Result<Box<dyn Strategy>, String> {
+    let opt = opts.get("value").ok_or("option `value` is required")?;
+    Ok(Box::new(Constant(Converted::new(opt, ctx, "value")?)))
+}
+
+struct Constant(Converted);
+
+impl Strategy for Constant {
+    fn apply_value(&self, value: &Value, _ctx: &ApplyCtx<'_>) -> Result<Value, String> {
+        self.0.like(value)
+    }
+}
+
+pub const NULL: StrategyInfo = StrategyInfo {
+    name: "null",
+    aliases: &["nullify"],
+    family: "basic",
+    description: "Replaces every value with NULL (the column must be nullable). The simplest \
+                  way to drop a column's content while keeping the column.",
+    options: &[],
+    accepts: &["any"],
+    injective: Injectivity::Never,
+    keyed: false,
+    format_preserving: false,
+    example: ("alice@example.com", "NULL"),
+    build: |_, _| Ok(Box::new(Nullify)),
+};
+
+struct Nullify;
+
+impl Strategy for Nullify {
+    fn apply_value(&self, _value: &Value, _ctx: &ApplyCtx<'_>) -> Result<Value, String> {
+        Ok(Value::Null)
+    }
+}
+
+pub const PRESERVE: StrategyInfo = StrategyInfo {
+    name: "preserve",
+    aliases: &[],
+    family: "basic",
+    description: "Keeps the value as it is. Saying so explicitly records in the audit that the \
+                  column was reviewed and deliberately left unmasked.",
+    options: &[],
+    accepts: &["any"],
+    injective: Injectivity::Always,
+    keyed: false,
+    format_preserving: true,
+    example: ("alice@example.com", "alice@example.com"),
+    build: |_, _| Ok(Box::new(Preserve)),
+};
+
+struct Preserve;
+
+impl Strategy for Preserve {
+    fn apply_value(&self, value: &Value, _ctx: &ApplyCtx<'_>) -> Result<Value, String> {
+        Ok(value.clone())
+    }
+
+    fn is_injective(&self) -> bool {
+        true
+    }
+}
+
+pub const ENUM: StrategyInfo = StrategyInfo {
+    name: "enum",
+    aliases: &[],
+    family: "basic",
+    description: "Replaces the value with one of `values`, chosen by the key (optionally \
+                  weighted). The same input always gets the same choice.",
+    options: &[
+        OptionSpec::required(
+            "values",
+            OptionType::List,
+            "The values to choose from (non-empty).",
+        ),
+        OptionSpec::optional(
+            "weights",
+            OptionType::List,
+            None,
+            "Relative weights, one non-negative number per value; equal weights by default.",
+        ),
+    ],
+    accepts: &["text", "int", "float", "decimal", "bool", "date"],
+    injective: Injectivity::Never,
+    keyed: true,
+    format_preserving: false,
+    example: ("premium", "bronze"),
+    build: build_enum,
+};
+
+struct Enum {
+    prf: Prf,
+    values: Vec<Converted>,
+    /// Cumulative weights, ending at the total.
+    cumulative: Vec<f64>,
+}
+
+fn build_enum(opts: &Options, ctx: &BuildCtx<'_>) -> Result<Box<dyn Strategy>, String> {
+    let Some(OptionValue::List(items)) = opts.get("values") else {
+        return Err("option `values` must be a list".into());
+    };
+    if items.is_empty() {
+        return Err("option `values` must not be empty".into());
+    }
+    let values = items
+        .iter()
+        .map(|v| Converted::new(v, ctx, "values"))
+        .collect::<Result<Vec<_>, _>>()?;
+    let weights: Vec<f64> = match opts.get("weights") {
+        None => vec![1.0; items.len()],
+        Some(OptionValue::List(w)) => w
+            .iter()
+            .map(|x| match x {
+                OptionValue::Int(i) => Some(*i as f64),
+                OptionValue::Float(f) => Some(*f),
+                _ => None,
+            })
+            .collect::<Option<Vec<f64>>>()
+            .ok_or("option `weights` must be a list of numbers")?,
+        Some(_) => return Err("option `weights` must be a list of numbers".into()),
+    };
+    if weights.len() != items.len() {
+        return Err("option `weights` must have one weight per value".into());
+    }
+    if weights.iter().any(|w| !w.is_finite() || *w < 0.0) || weights.iter().sum::<f64>() <= 0.0 {
+        return Err("option `weights` must be non-negative numbers with a positive sum".into());
+    }
+    let cumulative = weights
+        .iter()
+        .scan(0.0, |acc, w| {
+            *acc += w;
+            Some(*acc)
+        })
+        .collect();
+    Ok(Box::new(Enum {
+        prf: ctx.prf.clone(),
+        values,
+        cumulative,
+    }))
+}
+
+impl Strategy for Enum {
+    fn apply_value(&self, value: &Value, _ctx: &ApplyCtx<'_>) -> Result<Value, String> {
+        let total = *self.cumulative.last().expect("non-empty");
+        let x = self.prf.unit("enum", value) * total;
+        let i = self
+            .cumulative
+            .iter()
+            .position(|c| x < *c)
+            .unwrap_or(self.values.len() - 1);
+        self.values[i].like(value)
+    }
+}
+
+pub const MAP: StrategyInfo = StrategyInfo {
+    name: "map",
+    aliases: &[],
+    family: "basic",
+    description: "Replaces values found in `map` (matched on their text form) with the mapped \
+                  value; others get `default`, or are kept when no default is given. For \
+                  recoding categories.",
+    options: &[
+        OptionSpec::required("map", OptionType::Map, "Original (as text) -> replacement."),
+        OptionSpec::optional(
+            "default",
+            OptionType::Any,
+            None,
+            "Replacement for unmapped values; when absent they are kept.",
+        ),
+    ],
+    accepts: &["any"],
+    injective: Injectivity::Never,
+    keyed: false,
+    format_preserving: false,
+    example: ("M", "X"),
+    build: build_map,
+};
+
+struct MapStrategy {
+    map: BTreeMap<String, Converted>,
+    default: Option<Converted>,
+}
+
+fn build_map(opts: &Options, ctx: &BuildCtx<'_>) -> Result<Box<dyn Strategy>, String> {
+    let Some(OptionValue::Map(m)) = opts.get("map") else {
+        return Err("option `map` must be a map".into());
+    };
+    let map = m
+        .iter()
+        .map(|(k, v)| Ok((k.clone(), Converted::new(v, ctx, "map")?)))
+        .collect::<Result<BTreeMap<_, _>, String>>()?;
+    let default = opts
+        .get("default")
+        .map(|d| Converted::new(d, ctx, "default"))
+        .transpose()?;
+    Ok(Box::new(MapStrategy { map, default }))
+}
+
+impl Strategy for MapStrategy {
+    fn apply_value(&self, value: &Value, _ctx: &ApplyCtx<'_>) -> Result<Value, String> {
+        match self.map.get(&value.to_string()).or(self.default.as_ref()) {
+            Some(c) => c.like(value),
+            None => Ok(value.clone()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::harness::{build_with, opts};
+    use datamask_core::strategy::{OptionValue, Options};
+    use datamask_core::{ApplyCtx, Column, DataType, Value};
+
+    fn apply(name: &str, o: &Options, col: DataType, v: Value) -> Result<Value, String> {
+        let column = Column::new("c", col.clone());
+        let s = crate::harness::build_for(name, o, &column)?;
+        s.apply(
+            &v,
+            &ApplyCtx {
+                column: &column,
+                row_key: None,
+            },
+        )
+    }
+
+    #[test]
+    fn constant_converts_to_the_column_type() {
+        let cases: &[(&str, DataType, Value, Value)] = &[
+            ("x", DataType::text(), Value::text("a"), Value::text("x")),
+            (
+                "7",
+                DataType::Int {
+                    bits: 32,
+                    unsigned: false,
+                },
+                Value::Int(1),
+                Value::Int(7),
+            ),
+            (
+                "2.5",
+                DataType::Float { bits: 64 },
+                Value::Float(1.0),
+                Value::Float(2.5),
+            ),
+            (
+                "true",
+                DataType::Bool,
+                Value::Bool(false),
+                Value::Bool(true),
+            ),
+            (
+                "'1.50",
+                DataType::Decimal {
+                    precision: None,
+                    scale: None,
+                },
+                Value::Decimal("3".into()),
+                Value::Decimal("1.50".into()),
+            ),
+        ];
+        for (c, ty, input, expected) in cases {
+            let o = opts(&[("value", c)]);
+            assert_eq!(
+                &apply("constant", &o, ty.clone(), input.clone()).unwrap(),
+                expected
+            );
+        }
+        let o = opts(&[("value", "abc")]);
+        let err = apply(
+            "constant",
+            &o,
+            DataType::Int {
+                bits: 64,
+                unsigned: false,
+            },
+            Value::Int(1),
+        )
+        .unwrap_err();
+        assert!(err.contains("`value`"), "{err}");
+        assert!(!err.contains("abc"));
+    }
+
+    #[test]
+    fn null_preserve_enum_map() {
+        let t = |s: &str| Value::text(s);
+        assert_eq!(
+            build_with("null", &opts(&[]))
+                .apply(&t("a"), &ctx())
+                .unwrap(),
+            Value::Null
+        );
+        assert_eq!(
+            build_with("preserve", &opts(&[]))
+                .apply(&t("a"), &ctx())
+                .unwrap(),
+            t("a")
+        );
+        let mut o = Options::default();
+        o.0.insert(
+            "values".into(),
+            OptionValue::List(vec![
+                OptionValue::String("x".into()),
+                OptionValue::String("y".into()),
+            ]),
+        );
+        o.0.insert(
+            "weights".into(),
+            OptionValue::List(vec![OptionValue::Int(0), OptionValue::Int(1)]),
+        );
+        let e = build_with("enum", &o);
+        for i in 0..20 {
+            assert_eq!(e.apply(&t(&i.to_string()), &ctx()).unwrap(), t("y"));
+        }
+        let mut o = crate::example_options("map");
+        let m = build_with("map", &o);
+        assert_eq!(m.apply(&t("M"), &ctx()).unwrap(), t("X"));
+        assert_eq!(m.apply(&t("other"), &ctx()).unwrap(), t("other"));
+        o.0.insert("default".into(), OptionValue::String("U".into()));
+        assert_eq!(
+            build_with("map", &o).apply(&t("other"), &ctx()).unwrap(),
+            t("U")
+        );
+    }
+
+    fn ctx() -> ApplyCtx<'static> {
+        static COL: std::sync::OnceLock<Column> = std::sync::OnceLock::new();
+        ApplyCtx {
+            column: COL.get_or_init(|| Column::new("c", DataType::text())),
+            row_key: None,
+        }
+    }
+}

@@ -1,0 +1,565 @@
+//! The compliance harness: one set of checks run over every registry entry, plus the helpers
+//! the per-family table tests use.
+//!
+//! For every strategy and every type family it accepts, on normal and hostile samples (empty,
+//! 100k characters, non-ASCII, control characters, extremes): deterministic under a fixed key
+//! (twice, and from a freshly built instance); keyed strategies change output with the key;
+//! NULL stays NULL; the output kind equals the input kind (except `null`); no panics; errors
+//! never echo the input; injective strategies are injective (property test).
+
+use crate::{build, example_options, lookup, registry, sample_type};
+use chrono::{DateTime, NaiveDate, NaiveTime};
+use datamask_core::strategy::{
+    BuildCtx, Injectivity, OptionValue, Options, Strategy, StrategyInfo,
+};
+use datamask_core::{ApplyCtx, Column, DataType, MasterKey, Value};
+use proptest::prelude::*;
+
+pub const TEST_KEY: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+const OTHER_KEY: &str = "ff0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+
+/// Options from `(name, text)` pairs: integers, numbers and booleans are recognised; a leading
+/// `'` forces a string (`'0`).
+pub fn opts(pairs: &[(&str, &str)]) -> Options {
+    let mut o = Options::default();
+    for (k, v) in pairs {
+        let value = if let Some(text) = v.strip_prefix('\'') {
+            OptionValue::String(text.to_string())
+        } else if let Ok(i) = v.parse::<i64>() {
+            OptionValue::Int(i)
+        } else if let Ok(f) = v.parse::<f64>() {
+            OptionValue::Float(f)
+        } else if let Ok(b) = v.parse::<bool>() {
+            OptionValue::Bool(b)
+        } else {
+            OptionValue::String(v.to_string())
+        };
+        o.0.insert(k.to_string(), value);
+    }
+    o
+}
+
+fn build_keyed(
+    name: &str,
+    o: &Options,
+    column: &Column,
+    key: &str,
+) -> Result<Box<dyn Strategy>, String> {
+    let info = lookup(name).unwrap_or_else(|| panic!("no strategy {name}"));
+    let ctx = BuildCtx {
+        prf: MasterKey::from_hex(key).unwrap().prf("example"),
+        column,
+    };
+    build(info, o, &ctx)
+}
+
+/// Builds `name` for `column` under the test key and domain `example`.
+pub fn build_for(name: &str, o: &Options, column: &Column) -> Result<Box<dyn Strategy>, String> {
+    build_keyed(name, o, column, TEST_KEY)
+}
+
+/// Builds `name` for a text column; panics on bad options.
+pub fn build_with(name: &str, o: &Options) -> Box<dyn Strategy> {
+    build_for(name, o, &Column::new("c", DataType::text())).unwrap()
+}
+
+/// The column type a value would come from.
+pub fn type_of(v: &Value) -> DataType {
+    match v {
+        Value::UInt(_) => DataType::Int {
+            bits: 64,
+            unsigned: true,
+        },
+        other => sample_type(Some(other.kind())),
+    }
+}
+
+/// Applies `name` with options `o` to `v` (in a column of `v`'s type), under the test key.
+pub fn run(name: &str, o: &Options, v: &Value) -> Result<Value, String> {
+    let column = Column::new("c", type_of(v));
+    let s = build_for(name, o, &column)?;
+    s.apply(
+        v,
+        &ApplyCtx {
+            column: &column,
+            row_key: None,
+        },
+    )
+}
+
+/// Hostile and ordinary samples of each type family. Text samples include the marker
+/// `secret` so that error messages can be checked for leaks.
+fn samples(family: &str) -> Vec<Value> {
+    let d = |y, m, dd| NaiveDate::from_ymd_opt(y, m, dd).unwrap();
+    match family {
+        "text" => vec![
+            Value::text("hello"),
+            Value::text(""),
+            Value::text("secret-value-4411"),
+            Value::text("Zoë Ñúñez 北京 🎉"),
+            Value::text("\u{0}\u{1}\t\n\r\u{7f}\u{202e}"),
+            Value::text("123-45-6789"),
+            Value::text("alice@example.com"),
+            Value::text("+1 (415) 555-0132"),
+            Value::text("2024-03-15"),
+            Value::text("2024-03-15T10:11:12Z"),
+            Value::text("123e4567-e89b-12d3-a456-426614174000"),
+            Value::text("9".repeat(40)),
+            Value::text("Ab1-".repeat(25_000)),
+        ],
+        "int" => vec![
+            Value::Int(0),
+            Value::Int(1),
+            Value::Int(-1),
+            Value::Int(42),
+            Value::Int(1_234_567),
+            Value::Int(i64::MIN),
+            Value::Int(i64::MAX),
+            Value::UInt(0),
+            Value::UInt(7),
+            Value::UInt(u64::MAX),
+        ],
+        "float" => [
+            0.0,
+            -0.0,
+            1.5,
+            -2.25e10,
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::MAX,
+            f64::MIN_POSITIVE,
+        ]
+        .into_iter()
+        .map(Value::Float)
+        .collect(),
+        "decimal" => [
+            "0",
+            "-12.50",
+            "123456789012345678901234567890.123",
+            "",
+            "secret",
+        ]
+        .into_iter()
+        .map(|s| Value::Decimal(s.into()))
+        .collect(),
+        "bytes" => vec![
+            Value::Bytes(vec![]),
+            Value::Bytes(vec![0, 1, 2, 255]),
+            Value::Bytes(vec![7; 100_000]),
+        ],
+        "bool" => vec![Value::Bool(true), Value::Bool(false)],
+        "date" => vec![
+            Value::Date(d(2024, 2, 29)),
+            Value::Date(d(1970, 1, 1)),
+            Value::Date(NaiveDate::MIN),
+            Value::Date(NaiveDate::MAX),
+        ],
+        "time" => vec![
+            Value::Time(NaiveTime::MIN),
+            Value::Time(NaiveTime::from_hms_opt(23, 59, 59).unwrap()),
+        ],
+        "timestamp" => vec![
+            Value::Timestamp(d(2024, 3, 15).and_hms_opt(10, 11, 12).unwrap()),
+            Value::Timestamp(NaiveDate::MIN.and_hms_opt(0, 0, 0).unwrap()),
+            Value::Timestamp(NaiveDate::MAX.and_hms_opt(23, 59, 59).unwrap()),
+        ],
+        "timestamptz" => vec![
+            Value::TimestampTz(d(2024, 3, 15).and_hms_opt(10, 11, 12).unwrap().and_utc()),
+            Value::TimestampTz(DateTime::<chrono::Utc>::MIN_UTC),
+            Value::TimestampTz(DateTime::<chrono::Utc>::MAX_UTC),
+        ],
+        "uuid" => vec![Value::Uuid([0; 16]), Value::Uuid([0xab; 16])],
+        "json" => vec![
+            Value::Json("{}".into()),
+            Value::Json("{\"a\":[1,2,\"secret\"]}".into()),
+        ],
+        other => panic!("unknown family {other}"),
+    }
+}
+
+const FAMILIES: &[&str] = &[
+    "bool",
+    "int",
+    "float",
+    "decimal",
+    "text",
+    "bytes",
+    "date",
+    "time",
+    "timestamp",
+    "timestamptz",
+    "uuid",
+    "json",
+];
+
+/// The minimal options for `info` on a column of `family` (the one table of required options).
+fn minimal_options(info: &StrategyInfo, family: &str) -> Options {
+    let mut o = example_options(info.name);
+    if info.name == "noise" && matches!(family, "date" | "timestamp" | "timestamptz") {
+        o.0.insert("absolute".into(), OptionValue::Int(10));
+    }
+    if family != "text" {
+        // A value every kind can take is impossible; use one per family.
+        let v = OptionValue::String(
+            match family {
+                "bool" => "true",
+                "int" | "float" | "decimal" => "7",
+                "date" => "2000-01-01",
+                "time" => "12:00:00",
+                "timestamp" | "timestamptz" => "2000-01-01T00:00:00",
+                "uuid" => "00000000-0000-4000-8000-000000000000",
+                _ => "x",
+            }
+            .into(),
+        );
+        match info.name {
+            "constant" => {
+                o.0.insert("value".into(), v);
+            }
+            "map" => {
+                o.0.insert(
+                    "map".into(),
+                    OptionValue::Map([("M".to_string(), v)].into_iter().collect()),
+                );
+            }
+            _ => {}
+        }
+    }
+    if info.name == "enum" && family != "text" {
+        let vals = match family {
+            "bool" => vec!["true", "false"],
+            "date" => vec!["2000-01-01", "2001-02-03"],
+            _ => vec!["1", "2", "3"],
+        };
+        o.0.insert(
+            "values".into(),
+            OptionValue::List(
+                vals.into_iter()
+                    .map(|s| OptionValue::String(s.into()))
+                    .collect(),
+            ),
+        );
+    }
+    o
+}
+
+/// Equality of results that treats NaN as equal to itself (canonical encoding).
+fn same(a: &Result<Value, String>, b: &Result<Value, String>) -> bool {
+    let enc = |v: &Value| {
+        let mut out = Vec::new();
+        v.encode_canonical(&mut out);
+        out
+    };
+    match (a, b) {
+        (Ok(x), Ok(y)) => enc(x) == enc(y),
+        (Err(x), Err(y)) => x == y,
+        _ => false,
+    }
+}
+
+fn families_of(info: &StrategyInfo) -> Vec<&'static str> {
+    FAMILIES
+        .iter()
+        .copied()
+        .filter(|f| info.accepts_family(f))
+        .collect()
+}
+
+#[test]
+fn registry_is_consistent() {
+    let mut seen = std::collections::BTreeSet::new();
+    for (name, canonical) in crate::names_and_aliases() {
+        assert!(seen.insert(name), "duplicate name or alias {name}");
+        assert_eq!(lookup(name).unwrap().name, canonical);
+    }
+    for info in registry() {
+        assert!(
+            !info.description.is_empty() && !info.accepts.is_empty(),
+            "{}",
+            info.name
+        );
+        for a in info.accepts {
+            assert!(
+                *a == "any" || FAMILIES.contains(a),
+                "{}: bad family {a}",
+                info.name
+            );
+        }
+        for o in info.options {
+            assert!(
+                !crate::common_options().iter().any(|c| c.name == o.name),
+                "{} shadows a common option",
+                o.name
+            );
+        }
+        assert!(
+            crate::validate_options(info, &example_options(info.name)).is_empty(),
+            "{}",
+            info.name
+        );
+    }
+    assert!(lookup("nope").is_none());
+}
+
+#[test]
+fn every_strategy_passes_compliance() {
+    let key_column = Value::Int(99);
+    for info in registry() {
+        let (mut changed, mut compared) = (0usize, 0usize);
+        for family in families_of(info) {
+            let o = minimal_options(info, family);
+            for v in samples(family) {
+                let column = Column::new("c", type_of(&v));
+                let a = build_for(info.name, &o, &column)
+                    .unwrap_or_else(|e| panic!("{} on {family}: {e}", info.name));
+                let b = build_for(info.name, &o, &column).unwrap();
+                let other = build_keyed(info.name, &o, &column, OTHER_KEY).unwrap();
+                let ctx = ApplyCtx {
+                    column: &column,
+                    row_key: None,
+                };
+                let r1 = a.apply(&v, &ctx);
+                let r2 = a.apply(&v, &ctx);
+                let r3 = b.apply(&v, &ctx);
+                let what = format!("{} on {} {:.40}", info.name, v.kind(), v.to_string());
+                assert!(same(&r1, &r2), "not deterministic: {what}");
+                assert!(same(&r1, &r3), "fresh instance differs: {what}");
+                match &r1 {
+                    Ok(out) if info.name == "null" => assert!(out.is_null()),
+                    Ok(out) => assert_eq!(out.kind(), v.kind(), "kind changed: {what}"),
+                    Err(e) => {
+                        assert!(!e.contains("secret"), "error leaks the value: {what}: {e}");
+                        assert!(e.len() < 200, "error too long: {what}");
+                    }
+                }
+                if info.keyed {
+                    if let (Ok(x), Ok(y)) = (&r1, other.apply(&v, &ctx)) {
+                        compared += 1;
+                        changed += usize::from(!same(&Ok(x.clone()), &Ok(y)));
+                    }
+                }
+                // NULL stays NULL, with or without a row key.
+                assert_eq!(a.apply(&Value::Null, &ctx), Ok(Value::Null), "{what}");
+                let ctx2 = ApplyCtx {
+                    column: &column,
+                    row_key: Some(&key_column),
+                };
+                let _ = a.apply(&v, &ctx2);
+            }
+        }
+        if info.keyed {
+            assert!(
+                changed * 4 >= compared && changed > 0,
+                "{}: key change altered {changed}/{compared}",
+                info.name
+            );
+        }
+    }
+}
+
+#[test]
+fn injective_claims_hold_at_default_options() {
+    for info in registry() {
+        let s = build_for(
+            info.name,
+            &minimal_options(info, "text"),
+            &Column::new("c", sample_type(info.accepts.first().copied())),
+        );
+        let s = s.unwrap();
+        assert_eq!(
+            s.is_injective(),
+            info.injective != Injectivity::Never,
+            "{}",
+            info.name
+        );
+    }
+}
+
+fn assert_injective(info: &StrategyInfo, inputs: &[Value]) -> Result<(), TestCaseError> {
+    let mut seen = std::collections::BTreeMap::new();
+    for v in inputs {
+        let column = Column::new("c", type_of(v));
+        let s = build_for(info.name, &minimal_options(info, "text"), &column).unwrap();
+        if let Ok(out) = s.apply(
+            v,
+            &ApplyCtx {
+                column: &column,
+                row_key: None,
+            },
+        ) {
+            if let Some(prev) = seen.insert(format!("{}:{out}", out.kind()), v.clone()) {
+                prop_assert!(prev == *v, "{}: two inputs share an output", info.name);
+            }
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, .. ProptestConfig::default() })]
+
+    #[test]
+    fn injective_strategies_are_injective(
+        strings in proptest::collection::btree_set("[a-zA-Z0-9 .@-]{0,12}|\\PC{0,6}", 1..40),
+        ints in proptest::collection::btree_set(any::<i64>(), 1..40),
+        small in proptest::collection::btree_set(-500i64..500, 1..40),
+    ) {
+        for info in registry().iter().filter(|i| i.injective != Injectivity::Never) {
+            if info.accepts_family("text") {
+                let v: Vec<Value> = strings.iter().map(|s| Value::text(s.clone())).collect();
+                assert_injective(info, &v)?;
+            }
+            if info.accepts_family("int") {
+                let v: Vec<Value> = ints.iter().chain(&small).map(|i| Value::Int(*i)).collect();
+                assert_injective(info, &v)?;
+            }
+        }
+    }
+}
+
+/// The docs' examples are real outputs under the test key: docs never lie.
+#[test]
+fn examples_match() {
+    let mut wrong = Vec::new();
+    for info in registry() {
+        let family = info
+            .accepts
+            .first()
+            .copied()
+            .filter(|f| *f != "any")
+            .unwrap_or("text");
+        let column = Column::new("c", sample_type(Some(family)));
+        let input = crate::util::convert(
+            &OptionValue::String(info.example.0.into()),
+            crate::util::column_kind(&column),
+        )
+        .unwrap();
+        let s = build_for(info.name, &example_options(info.name), &column).unwrap();
+        let out = s
+            .apply(
+                &input,
+                &ApplyCtx {
+                    column: &column,
+                    row_key: None,
+                },
+            )
+            .unwrap();
+        let shown = if out.is_null() {
+            "NULL".to_string()
+        } else {
+            out.to_string()
+        };
+        if shown != info.example.1 {
+            wrong.push(format!(
+                "{}: {:?} -> {:?}",
+                info.name, info.example.0, shown
+            ));
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "examples out of date:\n{}",
+        wrong.join("\n")
+    );
+}
+
+#[test]
+fn validation_reports_every_problem_with_its_option() {
+    let info = lookup("token").unwrap();
+    let o = opts(&[
+        ("lenght", "8"),
+        ("alphabet", "hexx"),
+        ("prefix", "7"),
+        ("null_probability", "2"),
+    ]);
+    let problems = crate::validate_options(info, &o);
+    let by = |name: &str| {
+        problems
+            .iter()
+            .find(|p| p.option == name)
+            .unwrap_or_else(|| panic!("{name}: {problems:?}"))
+    };
+    assert!(by("lenght").message.contains("did you mean `length`"));
+    assert!(by("lenght").message.contains("valid options: prefix"));
+    assert!(by("alphabet").message.contains("did you mean `hex`"));
+    assert!(by("prefix").message.contains("expected a string"));
+    assert!(by("null_probability").message.contains("between 0 and 1"));
+    let p = crate::validate_options(lookup("constant").unwrap(), &Options::default());
+    assert_eq!(p[0].option, "value");
+    assert!(p[0].message.contains("required"));
+    let p = crate::validate_options(info, &opts(&[("length", "0")]));
+    assert_eq!(p[0].option, "length");
+    let column = Column::new("c", DataType::text());
+    let err = build_for("token", &o, &column).err().unwrap();
+    assert_eq!(err.lines().count(), 4, "{err}");
+}
+
+#[test]
+fn keep_null_and_null_probability() {
+    let text_col = Column::new("c", DataType::text());
+    let int_col = Column::new(
+        "c",
+        DataType::Int {
+            bits: 64,
+            unsigned: false,
+        },
+    );
+    let ctx = ApplyCtx {
+        column: &text_col,
+        row_key: None,
+    };
+    let s = build_for("token", &opts(&[("keep_null", "false")]), &text_col).unwrap();
+    let from_null = s.apply(&Value::Null, &ctx).unwrap();
+    assert_eq!(from_null, s.apply(&Value::text(""), &ctx).unwrap());
+    assert!(!from_null.is_null());
+    let s = build_for("fpe", &opts(&[("keep_null", "false")]), &int_col).unwrap();
+    assert_eq!(
+        s.apply(
+            &Value::Null,
+            &ApplyCtx {
+                column: &int_col,
+                row_key: None
+            }
+        )
+        .unwrap(),
+        Value::Null
+    );
+
+    let s = build_for("token", &opts(&[("null_probability", "0.5")]), &text_col).unwrap();
+    assert!(!s.is_injective());
+    let nulls = (0..1000)
+        .filter(|i| {
+            s.apply(&Value::text(i.to_string()), &ctx)
+                .unwrap()
+                .is_null()
+        })
+        .count();
+    assert!((400..600).contains(&nulls), "{nulls}");
+    let all = build_for("token", &opts(&[("null_probability", "1")]), &text_col).unwrap();
+    assert!(all.apply(&Value::text("x"), &ctx).unwrap().is_null());
+}
+
+#[test]
+fn docs_cover_every_strategy() {
+    let md = crate::render_markdown();
+    let json = crate::registry_json();
+    for info in registry() {
+        assert!(md.contains(&format!("## `{}`", info.name)));
+        assert!(md.contains(info.example.1));
+    }
+    assert!(md.contains("## Common options") && md.contains("null_probability"));
+    assert_eq!(
+        json["strategies"].as_array().unwrap().len(),
+        registry().len()
+    );
+    assert_eq!(json["strategies"][0]["name"], "token");
+    assert_eq!(json["strategies"][0]["options"][2]["default"], "16");
+    assert_eq!(json["common_options"][2]["name"], "keep_null");
+}
+
+#[test]
+#[ignore = "prints the reference; run with --ignored --nocapture"]
+fn print_markdown() {
+    println!("{}", crate::render_markdown());
+}

@@ -1,0 +1,405 @@
+//! The datamask strategy catalogue.
+//!
+//! Every masking transform datamask knows lives here, and every one is listed in **one explicit,
+//! ordered registry** ([`registry`]), in the manner of DataFusion's `all_default_functions`. The
+//! registry is the single source for the CLI's `datamask strategies` listing
+//! ([`registry_json`]), for the reference docs ([`render_markdown`]) and for config validation
+//! ([`validate_options`]), so the three can never disagree.
+//!
+//! Design rules every strategy follows (checked for all of them by one compliance harness):
+//!
+//! * **Deterministic and keyed.** Output is a pure function of the domain's keyed PRF, the
+//!   options, the input value and (for `date_shift` and `noise` with `key_column`) the row key.
+//!   No unseeded randomness, no hash-map iteration order, no global state.
+//! * **Type kept.** The output has the same [`Value`] kind as the input (only `null` differs).
+//! * **Total.** No input panics: odd values give an output or a short error message, and error
+//!   messages never repeat the input value (it may be personal data).
+//! * **Validated up front.** [`validate_options`] is pure (no key, no IO) and reports every
+//!   problem with the option it concerns, so the config layer can point at file:line:column.
+//!
+//! The options every strategy takes ([`common_options`]) are handled here, by the wrapper that
+//! [`build`] puts around each strategy: `keep_null` and `null_probability`. `domain` selects the
+//! PRF (the engine's job), `locale` is read by the strategies that use it, and `key_column` tells
+//! the engine which column to pass as the row key.
+
+use datamask_core::key::{MasterKey, Prf};
+use datamask_core::schema::{Column, DataType};
+use datamask_core::strategy::{
+    BuildCtx, OptionSpec, OptionType, OptionValue, Options, Strategy, StrategyInfo,
+};
+use datamask_core::{ApplyCtx, Value};
+
+mod basic;
+mod dates;
+mod docs;
+mod fpe;
+mod hashing;
+mod masking;
+mod numbers;
+mod person;
+mod token;
+mod util;
+
+#[cfg(test)]
+mod harness;
+
+pub use docs::{registry_json, render_markdown};
+
+/// Every strategy, in documentation order. Add new strategies here, and only here.
+static REGISTRY: [StrategyInfo; 18] = [
+    token::TOKEN,
+    fpe::FPE,
+    masking::KEEP_LAST,
+    masking::PARTIAL,
+    person::EMAIL,
+    person::FIRST_NAME,
+    person::LAST_NAME,
+    person::PHONE,
+    dates::DATE_SHIFT,
+    numbers::NOISE,
+    numbers::NUMERIC,
+    basic::CONSTANT,
+    basic::NULL,
+    basic::PRESERVE,
+    hashing::HASH_PRESERVE,
+    hashing::UUID,
+    basic::ENUM,
+    basic::MAP,
+];
+
+/// Every strategy, in documentation order.
+pub fn registry() -> &'static [StrategyInfo] {
+    &REGISTRY
+}
+
+/// The strategy called `name`, or whose alias is `name`.
+pub fn lookup(name_or_alias: &str) -> Option<&'static StrategyInfo> {
+    REGISTRY
+        .iter()
+        .find(|i| i.name == name_or_alias)
+        .or_else(|| REGISTRY.iter().find(|i| i.aliases.contains(&name_or_alias)))
+}
+
+/// Every name and alias, each with the canonical name it stands for, in registry order.
+pub fn names_and_aliases() -> Vec<(&'static str, &'static str)> {
+    let mut out = Vec::new();
+    for info in &REGISTRY {
+        out.push((info.name, info.name));
+        for alias in info.aliases {
+            out.push((*alias, info.name));
+        }
+    }
+    out
+}
+
+static COMMON_OPTIONS: [OptionSpec; 5] = [
+    OptionSpec::optional(
+        "domain",
+        OptionType::String,
+        None,
+        "Token domain: columns with the same domain get the same output for the same input \
+         (so joins and foreign keys survive masking). Defaults to one domain per column.",
+    ),
+    OptionSpec::optional(
+        "locale",
+        OptionType::String,
+        Some("en_US"),
+        "Locale of generated data (first_name, last_name, email): en_US, de_DE, fr_FR, es_ES.",
+    ),
+    OptionSpec::optional(
+        "keep_null",
+        OptionType::Boolean,
+        Some("true"),
+        "When true, NULL stays NULL. When false, a NULL in a text column is masked as if it \
+         were the empty string; NULLs in other columns still stay NULL.",
+    ),
+    OptionSpec::optional(
+        "null_probability",
+        OptionType::Number,
+        Some("0"),
+        "Share of values (0 to 1) replaced by NULL. Which values is decided by the keyed PRF \
+         from the value itself, so the same value is always nulled or always kept.",
+    ),
+    OptionSpec::optional(
+        "key_column",
+        OptionType::String,
+        None,
+        "Column whose value keys the randomness instead of the cell itself, so one person's \
+         rows move together. Used by date_shift and noise; harmless elsewhere.",
+    ),
+];
+
+/// The options every strategy takes, on top of its own.
+pub fn common_options() -> &'static [OptionSpec] {
+    &COMMON_OPTIONS
+}
+
+/// One problem with a strategy's options, for the config layer to place in the file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OptionProblem {
+    /// The option concerned (empty when the problem is about the options as a whole).
+    pub option: String,
+    /// What is wrong, without the option's value when it could be data.
+    pub message: String,
+}
+
+impl std::fmt::Display for OptionProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.option.is_empty() {
+            f.write_str(&self.message)
+        } else {
+            write!(f, "option `{}`: {}", self.option, self.message)
+        }
+    }
+}
+
+fn type_name(ty: OptionType) -> &'static str {
+    match ty {
+        OptionType::String => "a string",
+        OptionType::Integer => "an integer",
+        OptionType::Number => "a number",
+        OptionType::Boolean => "a boolean",
+        OptionType::List => "a list",
+        OptionType::Map => "a map",
+        OptionType::Any => "any value",
+    }
+}
+
+/// Edit distance, for "did you mean" hints.
+fn levenshtein(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur.push((prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// The closest of `candidates` to `name`, when close enough to be a likely typo.
+pub fn did_you_mean<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .map(|c| (levenshtein(name, c), c))
+        .filter(|(d, c)| *d <= 2.max(c.len() / 3))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+/// Checks `options` against the strategy's option specs and the common options, without a key
+/// and without IO. Returns every problem found (empty when the options are valid).
+///
+/// Generic checks (unknown option, wrong type, missing required, value not among the choices,
+/// `null_probability` outside 0..=1) come first; when they pass, the strategy's own builder is
+/// run against a throwaway key and a column of its first accepted type, so that semantic
+/// problems (`min` greater than `max`, say) are reported at validation time too.
+pub fn validate_options(info: &StrategyInfo, options: &Options) -> Vec<OptionProblem> {
+    let mut problems = Vec::new();
+    let specs = || info.options.iter().chain(COMMON_OPTIONS.iter());
+    for (name, value) in &options.0 {
+        let Some(spec) = specs().find(|s| s.name == name) else {
+            let valid: Vec<&str> = specs().map(|s| s.name).collect();
+            let hint = did_you_mean(name, valid.iter().copied())
+                .map(|m| format!(" (did you mean `{m}`?)"))
+                .unwrap_or_default();
+            problems.push(OptionProblem {
+                option: name.clone(),
+                message: format!(
+                    "unknown option for strategy `{}`{hint}; valid options: {}",
+                    info.name,
+                    valid.join(", ")
+                ),
+            });
+            continue;
+        };
+        if !value.fits(spec.ty) {
+            problems.push(OptionProblem {
+                option: name.clone(),
+                message: format!("expected {}", type_name(spec.ty)),
+            });
+            continue;
+        }
+        if !spec.choices.is_empty() {
+            if let OptionValue::String(s) = value {
+                if !spec.choices.contains(&s.as_str()) {
+                    let hint = did_you_mean(s, spec.choices.iter().copied())
+                        .map(|m| format!(" (did you mean `{m}`?)"))
+                        .unwrap_or_default();
+                    problems.push(OptionProblem {
+                        option: name.clone(),
+                        message: format!("expected one of {}{hint}", spec.choices.join(", ")),
+                    });
+                }
+            }
+        }
+    }
+    for spec in info.options.iter().filter(|s| s.required) {
+        if options.get(spec.name).is_none() {
+            problems.push(OptionProblem {
+                option: spec.name.to_string(),
+                message: format!("required by strategy `{}`", info.name),
+            });
+        }
+    }
+    let p = options.float_or("null_probability", 0.0);
+    if !(0.0..=1.0).contains(&p) {
+        problems.push(OptionProblem {
+            option: "null_probability".into(),
+            message: "must be between 0 and 1".into(),
+        });
+    }
+    if problems.is_empty() {
+        let column = Column::new("validation", sample_type(info.accepts.first().copied()));
+        let ctx = BuildCtx {
+            prf: MasterKey::from_bytes([0; 32]).prf("validation"),
+            column: &column,
+        };
+        if let Err(message) = (info.build)(options, &ctx) {
+            problems.push(OptionProblem {
+                option: option_named_in(&message, info),
+                message,
+            });
+        }
+    }
+    problems
+}
+
+/// The first option of `info` that `message` names in backquotes, if any.
+fn option_named_in(message: &str, info: &StrategyInfo) -> String {
+    message
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .find(|w| {
+            info.options
+                .iter()
+                .chain(COMMON_OPTIONS.iter())
+                .any(|s| s.name == *w)
+        })
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// A representative column type for a type family, for validation and docs.
+pub(crate) fn sample_type(family: Option<&str>) -> DataType {
+    match family.unwrap_or("text") {
+        "bool" => DataType::Bool,
+        "int" => DataType::Int {
+            bits: 64,
+            unsigned: false,
+        },
+        "float" => DataType::Float { bits: 64 },
+        "decimal" => DataType::Decimal {
+            precision: None,
+            scale: None,
+        },
+        "bytes" => DataType::Bytes,
+        "date" => DataType::Date,
+        "time" => DataType::Time,
+        "timestamp" => DataType::Timestamp,
+        "timestamptz" => DataType::TimestampTz,
+        "uuid" => DataType::Uuid,
+        "json" => DataType::Json,
+        _ => DataType::text(),
+    }
+}
+
+/// Validates `options` and builds the strategy for a column, wrapped so that the common options
+/// `keep_null` and `null_probability` apply. All problems are reported in one message, one per
+/// line.
+pub fn build(
+    info: &StrategyInfo,
+    options: &Options,
+    ctx: &BuildCtx<'_>,
+) -> Result<Box<dyn Strategy>, String> {
+    let problems = validate_options(info, options);
+    if !problems.is_empty() {
+        let lines: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        return Err(lines.join("\n"));
+    }
+    let inner = (info.build)(options, ctx)?;
+    Ok(Box::new(Wrapped {
+        inner,
+        prf: ctx.prf.clone(),
+        keep_null: options.bool_or("keep_null", true),
+        null_probability: options.float_or("null_probability", 0.0),
+        text_column: ctx.column.data_type.family() == "text",
+    }))
+}
+
+/// A strategy with the common options applied around it.
+///
+/// * `keep_null = false`: in a text column, NULL is masked as if it were `""` (so NULLs get a
+///   value like any other); in other columns NULL stays NULL, as there is no neutral value.
+/// * `null_probability = p`: a non-NULL value becomes NULL when the PRF's unit draw for the
+///   value (purpose `null_probability`) is below `p`: the same value is always treated the same.
+struct Wrapped {
+    inner: Box<dyn Strategy>,
+    prf: Prf,
+    keep_null: bool,
+    null_probability: f64,
+    text_column: bool,
+}
+
+impl Strategy for Wrapped {
+    fn apply_value(&self, value: &Value, ctx: &ApplyCtx<'_>) -> Result<Value, String> {
+        if self.null_probability > 0.0
+            && self.prf.unit("null_probability", value) < self.null_probability
+        {
+            return Ok(Value::Null);
+        }
+        self.inner.apply_value(value, ctx)
+    }
+
+    fn is_injective(&self) -> bool {
+        self.inner.is_injective() && self.null_probability <= 0.0
+    }
+
+    fn apply(&self, value: &Value, ctx: &ApplyCtx<'_>) -> Result<Value, String> {
+        if value.is_null() {
+            if !self.keep_null && self.text_column {
+                return self.inner.apply_value(&Value::text(""), ctx);
+            }
+            return self.inner.apply(value, ctx);
+        }
+        self.apply_value(value, ctx)
+    }
+}
+
+/// The options the docs and the example test use for a strategy's example: the smallest set
+/// that the strategy needs (its required options).
+pub(crate) fn example_options(name: &str) -> Options {
+    let mut o = Options::default();
+    let mut set = |k: &str, v: OptionValue| {
+        o.0.insert(k.to_string(), v);
+    };
+    match name {
+        "constant" => set("value", OptionValue::String("REDACTED".into())),
+        "enum" => set(
+            "values",
+            OptionValue::List(vec![
+                OptionValue::String("bronze".into()),
+                OptionValue::String("silver".into()),
+                OptionValue::String("gold".into()),
+            ]),
+        ),
+        "map" => set(
+            "map",
+            OptionValue::Map(
+                [("M", "X"), ("F", "X")]
+                    .into_iter()
+                    .map(|(k, v)| (k.to_string(), OptionValue::String(v.to_string())))
+                    .collect(),
+            ),
+        ),
+        _ => {}
+    }
+    o
+}

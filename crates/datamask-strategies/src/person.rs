@@ -1,0 +1,541 @@
+//! Person fakers: `first_name`, `last_name`, `email` and `phone`.
+//!
+//! Names come from bundled lists (src/data/, about 100 common names per list and locale) and
+//! are chosen by the keyed PRF of the input, so the same person gets the same fake name in
+//! every table of a domain. Names are not injective (there are only so many); `email` appends a
+//! keyed suffix by default so that it is.
+
+use crate::util::{ascii_slug, int_in, match_case};
+use datamask_core::strategy::{
+    BuildCtx, Injectivity, OptionSpec, OptionType, OptionValue, Options, Strategy, StrategyInfo,
+};
+use datamask_core::{ApplyCtx, Prf, Value};
+
+const LOCALES: &[&str] = &["en_US", "de_DE", "fr_FR", "es_ES"];
+
+/// (male first names, female first names, last names) for a locale.
+fn lists(locale: &str) -> [&'static str; 3] {
+    match locale {
+        "de_DE" => [
+            include_str!("data/de_DE_male.txt"),
+            include_str!("data/de_DE_female.txt"),
+            include_str!("data/de_DE_last.txt"),
+        ],
+        "fr_FR" => [
+            include_str!("data/fr_FR_male.txt"),
+            include_str!("data/fr_FR_female.txt"),
+            include_str!("data/fr_FR_last.txt"),
+        ],
+        "es_ES" => [
+            include_str!("data/es_ES_male.txt"),
+            include_str!("data/es_ES_female.txt"),
+            include_str!("data/es_ES_last.txt"),
+        ],
+        _ => [
+            include_str!("data/en_US_male.txt"),
+            include_str!("data/en_US_female.txt"),
+            include_str!("data/en_US_last.txt"),
+        ],
+    }
+}
+
+/// Resolves the common `locale` option (`de`, `de-DE`, `de_DE` all mean de_DE).
+fn locale(opts: &Options) -> Result<&'static str, String> {
+    let Some(OptionValue::String(given)) = opts.get("locale") else {
+        return Ok("en_US");
+    };
+    let norm = given.replace('-', "_").to_ascii_lowercase();
+    LOCALES
+        .iter()
+        .find(|l| l.to_ascii_lowercase() == norm || l[..2] == norm)
+        .copied()
+        .ok_or_else(|| format!("option `locale` must be one of {}", LOCALES.join(", ")))
+}
+
+/// The names of a list, in file order.
+fn words(list: &'static str) -> Vec<&'static str> {
+    list.split_whitespace().collect()
+}
+
+/// A name list the PRF picks from.
+struct Names {
+    prf: Prf,
+    purpose: &'static str,
+    names: Vec<&'static str>,
+}
+
+impl Names {
+    /// Picks a name for `value`, never the original itself: a masked name that equals the
+    /// real one would leak it (and make "every row changed" checks fail by chance). When the
+    /// draw hits the original, the next name in the list is taken, which is still a pure
+    /// function of the key and the value.
+    fn pick(&self, value: &Value) -> &'static str {
+        let n = self.names.len();
+        let i = self.prf.stream(self.purpose, value).below(n as u64) as usize;
+        let same =
+            |name: &str| matches!(value, Value::Text(s) if s.trim().eq_ignore_ascii_case(name));
+        (0..n)
+            .map(|k| self.names[(i + k) % n])
+            .find(|name| !same(name))
+            .unwrap_or(self.names[i])
+    }
+}
+
+pub const FIRST_NAME: StrategyInfo = StrategyInfo {
+    name: "first_name",
+    aliases: &["name"],
+    family: "faker",
+    description: "Replaces a first name with a realistic one from a bundled list for the \
+                  locale, chosen by the key, keeping ALL CAPS or all-lowercase style.",
+    options: &[OptionSpec::optional(
+        "gender",
+        OptionType::String,
+        Some("any"),
+        "Draw from male, female or both lists.",
+    )
+    .one_of(&["any", "male", "female"])],
+    accepts: &["text"],
+    injective: Injectivity::Never,
+    keyed: true,
+    format_preserving: false,
+    example: ("Alice", "Nicholas"),
+    build: build_first_name,
+};
+
+pub const LAST_NAME: StrategyInfo = StrategyInfo {
+    name: "last_name",
+    aliases: &["surname"],
+    family: "faker",
+    description: "Replaces a family name with a realistic one from a bundled list for the \
+                  locale, chosen by the key, keeping ALL CAPS or all-lowercase style.",
+    options: &[OptionSpec::optional(
+        "gender",
+        OptionType::String,
+        Some("any"),
+        "Accepted for compatibility; family names do not depend on it.",
+    )
+    .one_of(&["any", "male", "female"])],
+    accepts: &["text"],
+    injective: Injectivity::Never,
+    keyed: true,
+    format_preserving: false,
+    example: ("Smith", "Thomas"),
+    build: build_last_name,
+};
+
+fn build_first_name(opts: &Options, ctx: &BuildCtx<'_>) -> Result<Box<dyn Strategy>, String> {
+    let [male, female, _] = lists(locale(opts)?);
+    let names = match opts.str_or("gender", "any") {
+        "male" => words(male),
+        "female" => words(female),
+        _ => words(male).into_iter().chain(words(female)).collect(),
+    };
+    Ok(Box::new(NameStrategy(Names {
+        prf: ctx.prf.clone(),
+        purpose: "first_name",
+        names,
+    })))
+}
+
+fn build_last_name(opts: &Options, ctx: &BuildCtx<'_>) -> Result<Box<dyn Strategy>, String> {
+    let [_, _, last] = lists(locale(opts)?);
+    Ok(Box::new(NameStrategy(Names {
+        prf: ctx.prf.clone(),
+        purpose: "last_name",
+        names: words(last),
+    })))
+}
+
+struct NameStrategy(Names);
+
+impl Strategy for NameStrategy {
+    fn apply_value(&self, value: &Value, _ctx: &ApplyCtx<'_>) -> Result<Value, String> {
+        let Value::Text(s) = value else {
+            return Err(format!("names do not apply to {} values", value.kind()));
+        };
+        Ok(Value::Text(match_case(s, self.0.pick(value))))
+    }
+}
+
+pub const EMAIL: StrategyInfo = StrategyInfo {
+    name: "email",
+    aliases: &[],
+    family: "faker",
+    description: "Replaces an email address with a fake, lowercase, valid one \
+                  (first.last.suffix@domain by default). The keyed suffix (13 base-36 \
+                  characters, 67 bits) keeps distinct inputs distinct, so unique constraints hold.",
+    options: &[
+        OptionSpec::optional(
+            "email_domain",
+            OptionType::String,
+            None,
+            "Domain of the fake addresses; by default one of example.com, example.net, \
+             example.org, chosen by the key.",
+        ),
+        OptionSpec::optional(
+            "format",
+            OptionType::String,
+            Some("name.surname"),
+            "name.surname = a fake first and last name; random = random letters and digits.",
+        )
+        .one_of(&["name.surname", "random"]),
+        OptionSpec::optional(
+            "local_part_length",
+            OptionType::Integer,
+            Some("10"),
+            "Length of the random local part (format random), 1 to 40.",
+        ),
+        OptionSpec::optional(
+            "ensure_unique",
+            OptionType::Boolean,
+            Some("true"),
+            "Append a keyed 13-character suffix to the local part so that addresses stay \
+             distinct (injective in practice). Turn off for shorter, prettier addresses.",
+        ),
+    ],
+    accepts: &["text"],
+    injective: Injectivity::ByDefault,
+    keyed: true,
+    format_preserving: false,
+    example: ("alice@corp.test", "randy.wood.x5q6ip6zmvi3c@example.com"),
+    build: build_email,
+};
+
+const BASE36: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+
+struct Email {
+    prf: Prf,
+    domain: Option<String>,
+    random: bool,
+    local_len: usize,
+    unique: bool,
+    first: Vec<&'static str>,
+    last: Vec<&'static str>,
+}
+
+fn build_email(opts: &Options, ctx: &BuildCtx<'_>) -> Result<Box<dyn Strategy>, String> {
+    let [male, female, last] = lists(locale(opts)?);
+    let domain = match opts.get("email_domain") {
+        Some(OptionValue::String(d)) => {
+            let d = d.trim().to_ascii_lowercase();
+            let ok = !d.is_empty()
+                && d.contains('.')
+                && !d.starts_with('.')
+                && !d.ends_with('.')
+                && d.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-');
+            if !ok {
+                return Err(
+                    "option `email_domain` must be a domain name such as example.com".into(),
+                );
+            }
+            Some(d)
+        }
+        _ => None,
+    };
+    Ok(Box::new(Email {
+        prf: ctx.prf.clone(),
+        domain,
+        random: opts.str_or("format", "name.surname") == "random",
+        local_len: int_in(opts, "local_part_length", 10, 1, 40)? as usize,
+        unique: opts.bool_or("ensure_unique", true),
+        first: words(male).into_iter().chain(words(female)).collect(),
+        last: words(last),
+    }))
+}
+
+impl Strategy for Email {
+    fn apply_value(&self, value: &Value, _ctx: &ApplyCtx<'_>) -> Result<Value, String> {
+        let Value::Text(_) = value else {
+            return Err(format!("email does not apply to {} values", value.kind()));
+        };
+        let mut s = self.prf.stream("email", value);
+        let mut local = if self.random {
+            (0..self.local_len)
+                .map(|_| char::from(BASE36[s.below(36) as usize]))
+                .collect()
+        } else {
+            let f = ascii_slug(self.first[s.below(self.first.len() as u64) as usize]);
+            let l = ascii_slug(self.last[s.below(self.last.len() as u64) as usize]);
+            format!("{f}.{l}")
+        };
+        if self.unique {
+            let mut u = self.prf.stream("email unique", value);
+            local.push('.');
+            local.extend((0..13).map(|_| char::from(BASE36[u.below(36) as usize])));
+        }
+        let domain = match &self.domain {
+            Some(d) => d.as_str(),
+            None => ["example.com", "example.net", "example.org"][s.below(3) as usize],
+        };
+        Ok(Value::Text(format!("{local}@{domain}")))
+    }
+
+    fn is_injective(&self) -> bool {
+        self.unique
+    }
+}
+
+pub const PHONE: StrategyInfo = StrategyInfo {
+    name: "phone",
+    aliases: &[],
+    family: "faker",
+    description: "Replaces a phone number. By default every digit becomes a keyed digit while \
+                  a leading `+`, the country code, separators and length stay, so the number \
+                  still fits the column and its validators.",
+    options: &[
+        OptionSpec::optional(
+            "format",
+            OptionType::String,
+            Some("preserve"),
+            "preserve = keep the input's layout; international = `+CC NNN NNN NNNN`; \
+             national = `(NNN) NNN-NNNN` for country code 1, `0NNN NNNNNNN` otherwise.",
+        )
+        .one_of(&["preserve", "international", "national"]),
+        OptionSpec::optional(
+            "country_code",
+            OptionType::Any,
+            Some("1"),
+            "Country calling code, 1 to 3 digits (string or integer): kept when the input \
+             starts with `+` and it, used by the international format.",
+        ),
+        OptionSpec::optional(
+            "include_extension",
+            OptionType::Boolean,
+            Some("false"),
+            "Append ` x` and a 4-digit extension (international and national formats).",
+        ),
+    ],
+    accepts: &["text", "int"],
+    injective: Injectivity::Never,
+    keyed: true,
+    format_preserving: true,
+    example: ("+1 (415) 555-0132", "+1 (410) 662-6358"),
+    build: build_phone,
+};
+
+struct Phone {
+    prf: Prf,
+    format: String,
+    cc: String,
+    ext: bool,
+}
+
+fn build_phone(opts: &Options, ctx: &BuildCtx<'_>) -> Result<Box<dyn Strategy>, String> {
+    let cc = match opts.get("country_code") {
+        Some(OptionValue::Int(i)) => i.to_string(),
+        Some(OptionValue::String(s)) => s.trim_start_matches('+').to_string(),
+        None => "1".to_string(),
+        Some(_) => return Err("option `country_code` must be 1 to 3 digits".into()),
+    };
+    if cc.is_empty() || cc.len() > 3 || !cc.bytes().all(|b| b.is_ascii_digit()) {
+        return Err("option `country_code` must be 1 to 3 digits".into());
+    }
+    Ok(Box::new(Phone {
+        prf: ctx.prf.clone(),
+        format: opts.str_or("format", "preserve").to_string(),
+        cc,
+        ext: opts.bool_or("include_extension", false),
+    }))
+}
+
+impl Phone {
+    fn preserve(&self, s: &str, value: &Value) -> String {
+        let mut keep = 0;
+        if let Some(rest) = s.strip_prefix('+') {
+            // `+34 987 ...`: a separated group of 1-3 digits after `+` is the country code.
+            let group = rest.chars().take_while(char::is_ascii_digit).count();
+            if (1..=3).contains(&group) && group < rest.len() {
+                keep = group;
+            }
+            let digits: String = rest
+                .chars()
+                .filter(char::is_ascii_digit)
+                .take(self.cc.len())
+                .collect();
+            if keep == 0 && digits == self.cc {
+                keep = self.cc.len();
+            }
+        }
+        let mut stream = self.prf.stream("phone", value);
+        let mut seen = 0;
+        s.chars()
+            .map(|c| {
+                if !c.is_ascii_digit() {
+                    return c;
+                }
+                seen += 1;
+                if seen <= keep {
+                    c
+                } else {
+                    char::from(b'0' + stream.below(10) as u8)
+                }
+            })
+            .collect()
+    }
+
+    fn generate(&self, value: &Value) -> String {
+        let mut st = self.prf.stream("phone", value);
+        let mut d = |n: usize, first_nonzero: bool| -> String {
+            (0..n)
+                .map(|i| {
+                    let x = if i == 0 && first_nonzero {
+                        2 + st.below(8)
+                    } else {
+                        st.below(10)
+                    };
+                    char::from(b'0' + x as u8)
+                })
+                .collect()
+        };
+        let (a, b, c) = (d(3, true), d(3, true), d(4, false));
+        let mut out = match (self.format.as_str(), self.cc.as_str()) {
+            ("international", cc) => format!("+{cc} {a} {b} {c}"),
+            (_, "1") => format!("({a}) {b}-{c}"),
+            _ => format!("0{a} {b}{c}"),
+        };
+        if self.ext {
+            out.push_str(" x");
+            out.push_str(&d(4, false));
+        }
+        out
+    }
+
+    /// Keyed digits of the same count, no leading zero, within `bound`.
+    fn int_digits(&self, mag: u64, bound: u64, value: &Value) -> u64 {
+        let len = mag.to_string().len() as u32;
+        if len == 1 {
+            return self.prf.stream("phone", value).below(10).min(bound);
+        }
+        let lo = 10u64.pow(len - 1);
+        let hi = if len >= 20 {
+            u64::MAX
+        } else {
+            10u64.pow(len) - 1
+        }
+        .min(bound);
+        lo + self.prf.stream("phone", value).below(hi - lo + 1)
+    }
+}
+
+impl Strategy for Phone {
+    fn apply_value(&self, value: &Value, _ctx: &ApplyCtx<'_>) -> Result<Value, String> {
+        match value {
+            Value::Text(s) if self.format == "preserve" => Ok(Value::Text(self.preserve(s, value))),
+            Value::Text(_) => Ok(Value::Text(self.generate(value))),
+            Value::Int(i) => {
+                let m = self.int_digits(i.unsigned_abs(), i64::MAX as u64, value) as i64;
+                Ok(Value::Int(if *i < 0 { -m } else { m }))
+            }
+            Value::UInt(u) => Ok(Value::UInt(self.int_digits(*u, u64::MAX, value))),
+            other => Err(format!("phone does not apply to {} values", other.kind())),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::harness::{opts, run};
+    use datamask_core::Value;
+
+    fn text(v: Value) -> String {
+        match v {
+            Value::Text(s) => s,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn names_follow_locale_and_case() {
+        let de = text(
+            run(
+                "last_name",
+                &opts(&[("locale", "de-DE")]),
+                &Value::text("Smith"),
+            )
+            .unwrap(),
+        );
+        assert!(include_str!("data/de_DE_last.txt")
+            .split_whitespace()
+            .any(|n| n == de));
+        let caps = text(run("first_name", &opts(&[]), &Value::text("ALICE")).unwrap());
+        assert_eq!(caps, caps.to_uppercase());
+        let f = text(
+            run(
+                "first_name",
+                &opts(&[("gender", "female")]),
+                &Value::text("Xy"),
+            )
+            .unwrap(),
+        );
+        assert!(include_str!("data/en_US_female.txt")
+            .split_whitespace()
+            .any(|n| n == f));
+        let info = crate::lookup("name").unwrap();
+        assert_eq!(
+            crate::validate_options(info, &opts(&[("locale", "xx_XX")]))[0].option,
+            "locale"
+        );
+    }
+
+    #[test]
+    fn emails_are_valid_and_lowercase() {
+        let cases: &[&[(&str, &str)]] = &[
+            &[],
+            &[("format", "random"), ("local_part_length", "6")],
+            &[("email_domain", "Corp.Example"), ("ensure_unique", "false")],
+            &[("locale", "de_DE")],
+        ];
+        for o in cases {
+            for input in ["alice@corp.test", "", "Zoë Ñúñez 北京 🎉"] {
+                let e = text(run("email", &opts(o), &Value::text(input)).unwrap());
+                assert_eq!(e, e.to_lowercase());
+                let (local, domain) = e.split_once('@').unwrap();
+                assert!(!local.is_empty() && domain.contains('.'), "{e}");
+                assert!(
+                    e.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b".@-".contains(&b)),
+                    "{e}"
+                );
+            }
+        }
+        let e = text(run("email", &opts(cases[2]), &Value::text("a")).unwrap());
+        assert!(e.ends_with("@corp.example"));
+    }
+
+    #[test]
+    fn phone_formats() {
+        let p = text(run("phone", &opts(&[]), &Value::text("+1 (415) 555-0132")).unwrap());
+        assert!(p.starts_with("+1 ("), "{p}");
+        assert_eq!(p.len(), "+1 (415) 555-0132".len());
+        assert_eq!(
+            p.replace(|c: char| c.is_ascii_digit(), "d"),
+            "+d (ddd) ddd-dddd"
+        );
+        let p = text(
+            run(
+                "phone",
+                &opts(&[("format", "international"), ("country_code", "44")]),
+                &Value::text("x"),
+            )
+            .unwrap(),
+        );
+        assert!(p.starts_with("+44 "), "{p}");
+        let p = text(
+            run(
+                "phone",
+                &opts(&[("format", "national"), ("include_extension", "true")]),
+                &Value::text("x"),
+            )
+            .unwrap(),
+        );
+        assert_eq!(
+            p.replace(|c: char| c.is_ascii_digit(), "d"),
+            "(ddd) ddd-dddd xdddd"
+        );
+        let Value::Int(i) = run("phone", &opts(&[]), &Value::Int(4155550132)).unwrap() else {
+            panic!()
+        };
+        assert_eq!(i.to_string().len(), 10);
+    }
+}

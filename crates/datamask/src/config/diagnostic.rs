@@ -1,0 +1,130 @@
+//! Config problems with their place in the file, rendered like a compiler error.
+
+use super::yaml::Pos;
+use std::fmt::Write as _;
+
+/// One problem found in a config file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub pos: Pos,
+    /// Width of the offending token, for the caret line.
+    pub width: usize,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+impl Diagnostic {
+    /// A problem at `pos`.
+    pub fn new(pos: Pos, message: impl Into<String>) -> Self {
+        Diagnostic {
+            pos,
+            width: 1,
+            message: message.into(),
+            hint: None,
+        }
+    }
+
+    /// Adds a help line.
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    /// Sets the caret width.
+    pub fn width(mut self, width: usize) -> Self {
+        self.width = width.max(1);
+        self
+    }
+}
+
+/// Renders diagnostics against the config text:
+///
+/// ```text
+/// error: unknown strategy `emial`
+///   --> datamask.yaml:12:14
+///    |
+/// 12 |       email: emial
+///    |              ^^^^^
+///    = help: did you mean `email`?
+/// ```
+pub fn render(file: &str, text: &str, diagnostics: &[Diagnostic]) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out = String::new();
+    for d in diagnostics {
+        let _ = writeln!(out, "error: {}", d.message);
+        let gutter = d.pos.line.to_string().len();
+        let pad = " ".repeat(gutter);
+        let _ = writeln!(out, "{pad}--> {file}:{}:{}", d.pos.line, d.pos.col);
+        if let Some(line) = d.pos.line.checked_sub(1).and_then(|i| lines.get(i)) {
+            let _ = writeln!(out, "{pad} |");
+            let _ = writeln!(out, "{} | {line}", d.pos.line);
+            let indent = " ".repeat(d.pos.col.saturating_sub(1));
+            let _ = writeln!(out, "{pad} | {indent}{}", "^".repeat(d.width));
+        }
+        if let Some(h) = &d.hint {
+            let _ = writeln!(out, "{pad} = help: {h}");
+        }
+        out.push('\n');
+    }
+    let n = diagnostics.len();
+    let _ = writeln!(
+        out,
+        "{file}: {n} problem{} found",
+        if n == 1 { "" } else { "s" }
+    );
+    out
+}
+
+/// Closest candidate to `word` by edit distance, if it is close enough to be a likely typo.
+pub fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    let limit = (word.chars().count() / 3).max(1) + 1;
+    candidates
+        .into_iter()
+        .map(|c| (edit_distance(word, c), c))
+        .filter(|(d, _)| *d <= limit)
+        .min_by_key(|(d, c)| (*d, *c))
+        .map(|(_, c)| c)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggestions() {
+        assert_eq!(
+            did_you_mean("emial", ["email", "token", "uuid"]),
+            Some("email")
+        );
+        assert_eq!(did_you_mean("zzzzzz", ["email", "token"]), None);
+    }
+
+    #[test]
+    fn renders_caret_under_token() {
+        let text = "tables:\n  t:\n    columns:\n      email: emial\n";
+        let d = Diagnostic::new(Pos { line: 4, col: 14 }, "unknown strategy `emial`")
+            .width(5)
+            .hint("did you mean `email`?");
+        let out = render("c.yaml", text, &[d]);
+        assert!(out.contains("--> c.yaml:4:14"));
+        assert!(out.contains("4 |       email: emial\n  |              ^^^^^\n"));
+        assert!(out.contains("= help: did you mean `email`?"));
+    }
+}

@@ -1,0 +1,349 @@
+//! The datamask config: model, loading and validation.
+//!
+//! Loading is pure (no network, no database): `check` and `plan` can report every config
+//! problem before touching data. Problems are collected, not raised one by one, and each carries
+//! its `file:line:column` (see [`diagnostic`]).
+
+pub mod diagnostic;
+mod interpolate;
+mod validate;
+pub mod yaml;
+
+use datamask_core::strategy::{Options, StrategyInfo};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+pub use diagnostic::Diagnostic;
+pub use yaml::Pos;
+
+/// Why a config could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config {path}: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// One or more problems; `rendered` shows each with file, line, column and a caret.
+    #[error("{rendered}")]
+    Invalid {
+        rendered: String,
+        diagnostics: Vec<Diagnostic>,
+    },
+}
+
+/// A loaded, validated config.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The config file.
+    pub path: PathBuf,
+    /// Relative paths in the config resolve against this directory.
+    pub base_dir: PathBuf,
+    /// BLAKE3 of the config file bytes, recorded in the audit.
+    pub hash: String,
+    /// The config text, for rendering problems found after loading.
+    pub text: String,
+    pub source: Connection,
+    pub target: Option<Connection>,
+    pub key: KeySource,
+    pub policy: Policy,
+    /// Table rules in config order.
+    pub tables: Vec<TableRule>,
+    pub audit: AuditSettings,
+}
+
+/// Where a connection's environment label puts it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Environment {
+    Production,
+    Staging,
+    Development,
+    Test,
+}
+
+impl Environment {
+    pub(crate) const NAMES: [&'static str; 4] = ["production", "staging", "development", "test"];
+
+    fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "production" => Environment::Production,
+            "staging" => Environment::Staging,
+            "development" => Environment::Development,
+            "test" => Environment::Test,
+            _ => return None,
+        })
+    }
+}
+
+/// A secret's value. `Debug` and `Display` never show it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret value.
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+
+    /// The secret itself; call only where it is handed to a driver.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+/// A reference to a secret: the config names where it is, never the secret itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SecretRef {
+    /// An environment variable.
+    Env(String),
+    /// A file whose (trimmed) content is the secret.
+    File(PathBuf),
+}
+
+/// A connection URL. Its `Debug`/`Display` hide any password, because URLs end up in messages,
+/// plans and audit records.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ConnectionUrl(Secret);
+
+impl ConnectionUrl {
+    /// Wraps a URL.
+    pub fn new(url: impl Into<String>) -> Self {
+        ConnectionUrl(Secret::new(url))
+    }
+
+    /// The URL with any password replaced by `***`.
+    pub fn redacted(&self) -> String {
+        datamask_connectors::redact_url(self.0.expose())
+    }
+
+    /// The full URL, for the driver only.
+    pub fn expose(&self) -> &str {
+        self.0.expose()
+    }
+}
+
+impl fmt::Debug for ConnectionUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ConnectionUrl({})", self.redacted())
+    }
+}
+
+impl fmt::Display for ConnectionUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.redacted())
+    }
+}
+
+/// A source or target.
+#[derive(Debug, Clone)]
+pub struct Connection {
+    pub url: ConnectionUrl,
+    pub environment: Option<Environment>,
+    /// `csv`, `jsonl` or `parquet` for directory targets (and files without an extension).
+    pub format: Option<String>,
+    /// CSV field delimiter.
+    pub delimiter: Option<u8>,
+    /// Whether CSV files have a header row (default true).
+    pub header: Option<bool>,
+    /// A database password kept out of the URL.
+    pub password: Option<SecretRef>,
+    /// Where the connection is declared, for messages.
+    pub pos: Pos,
+}
+
+/// Where the master key comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeySource {
+    Env(String),
+    File(PathBuf),
+}
+
+/// What happens to columns that no rule names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UnlistedColumns {
+    /// Copied unchanged (and recorded as such in the audit).
+    Preserve,
+    /// The run stops and lists them.
+    Fail,
+}
+
+/// Run-wide policy.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    pub unlisted_columns: UnlistedColumns,
+}
+
+/// Where manifests go and how they are signed.
+#[derive(Debug, Clone, Default)]
+pub struct AuditSettings {
+    /// Manifest directory; default `.datamask/runs` beside the config.
+    pub dir: Option<PathBuf>,
+    /// A file holding a hex Ed25519 seed; default: derived from the master key.
+    pub signing_key_file: Option<PathBuf>,
+}
+
+/// The rules for one table.
+#[derive(Debug, Clone)]
+pub struct TableRule {
+    pub name: String,
+    pub pos: Pos,
+    /// Leave the table out of the target.
+    pub skip: bool,
+    /// A row filter in the source's SQL dialect.
+    pub filter: Option<String>,
+    /// A SQL query whose result is copied as this table (instead of reading a table).
+    pub query: Option<String>,
+    pub columns: Vec<ColumnRule>,
+}
+
+/// The rule for one column.
+#[derive(Debug, Clone)]
+pub struct ColumnRule {
+    pub column: String,
+    pub pos: Pos,
+    pub strategy: &'static StrategyInfo,
+    pub options: Options,
+    /// Position of each option, for problems found later (e.g. against the column type).
+    pub option_pos: Vec<(String, Pos)>,
+}
+
+impl Config {
+    /// Reads and validates a config file.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::from_text(path, &text, &|name| std::env::var(name).ok())
+    }
+
+    /// Validates config text. `env` resolves `${VAR}` references (injected for tests).
+    pub fn from_text(
+        path: &Path,
+        text: &str,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Config, ConfigError> {
+        // An empty base joins as the bare relative path (`.datamask/runs`, not `./.datamask/runs`).
+        let base_dir = path.parent().map_or_else(PathBuf::new, Path::to_path_buf);
+        let hash = blake3::hash(text.as_bytes()).to_hex().to_string();
+        validate::validate(text, env, path.to_path_buf(), base_dir, hash).map_err(|diagnostics| {
+            ConfigError::Invalid {
+                rendered: diagnostic::render(&path.display().to_string(), text, &diagnostics),
+                diagnostics,
+            }
+        })
+    }
+
+    /// Renders problems found after loading (plan, check) against this config's text.
+    pub fn render(&self, diagnostics: &[Diagnostic]) -> String {
+        diagnostic::render(&self.path.display().to_string(), &self.text, diagnostics)
+    }
+
+    /// The rule for `table`, if the config has one.
+    pub fn table(&self, name: &str) -> Option<&TableRule> {
+        self.tables.iter().find(|t| t.name == name)
+    }
+
+    /// The manifest directory.
+    pub fn audit_dir(&self) -> PathBuf {
+        match &self.audit.dir {
+            Some(d) => self.base_dir.join(d),
+            None => self.base_dir.join(".datamask").join("runs"),
+        }
+    }
+
+    /// Resolves a path written in the config relative to the config's directory.
+    pub fn resolve(&self, p: &Path) -> PathBuf {
+        self.base_dir.join(p)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(text: &str) -> Result<Config, Vec<Diagnostic>> {
+        let env = |name: &str| (name == "DB_HOST").then(|| "db.internal".to_string());
+        Config::from_text(Path::new("c.yaml"), text, &env).map_err(|e| match e {
+            ConfigError::Invalid { diagnostics, .. } => diagnostics,
+            other => panic!("{other}"),
+        })
+    }
+
+    const BASE: &str = "version: 1\nsource: \"sqlite://a.db\"\n";
+
+    #[test]
+    fn short_and_long_forms() {
+        let c = load(&format!(
+            "{BASE}tables:\n  t:\n    columns:\n      a: email\n      b: {{ strategy: fpe, alphabet: alnum }}\n  u: {{ skip: true }}\n"
+        ))
+        .unwrap();
+        assert_eq!(c.tables[0].columns[0].strategy.name, "email");
+        assert_eq!(
+            c.tables[0].columns[1].options.str_or("alphabet", ""),
+            "alnum"
+        );
+        assert!(c.tables[1].skip);
+        assert_eq!(c.key, KeySource::Env("DATAMASK_KEY".into()));
+        assert_eq!(c.policy.unlisted_columns, UnlistedColumns::Preserve);
+    }
+
+    #[test]
+    fn aliases_resolve_to_the_strategy() {
+        let c = load(&format!(
+            "{BASE}tables:\n  t:\n    columns:\n      a: nullify\n"
+        ))
+        .unwrap();
+        assert_eq!(c.tables[0].columns[0].strategy.name, "null");
+    }
+
+    #[test]
+    fn every_problem_is_reported_with_its_place() {
+        let d = load("version: 2\nsource: \"x.csv\"\ntarget: { url: out/, formt: csv }\npolicy: { unlisted_columns: maybe }\ntables:\n  t:\n    columns:\n      a: emial\n      b:\n      c: { strategy: token, lenght: 3 }\n").unwrap_err();
+        let lines: Vec<usize> = d.iter().map(|d| d.pos.line).collect();
+        assert_eq!(lines, vec![1, 3, 4, 8, 9, 10], "{d:#?}");
+        assert_eq!(d[1].hint.as_deref(), Some("did you mean `format`?"));
+        assert_eq!(d[3].hint.as_deref(), Some("did you mean `email`?"));
+        assert!(d[4].hint.as_deref().unwrap().contains("quoted"));
+    }
+
+    #[test]
+    fn interpolation_and_missing_variables() {
+        let c = load("version: 1\nsource: \"sqlite://${DB_HOST}.db\"\n").unwrap();
+        assert_eq!(c.source.url.expose(), "sqlite://db.internal.db");
+        let d = load("version: 1\nsource: \"${NOPE}\"\n").unwrap_err();
+        assert!(d[0].message.contains("`NOPE` is not set"));
+    }
+
+    #[test]
+    fn secrets_are_references_and_redacted() {
+        let d = load(&format!(
+            "{BASE}target: {{ url: x.csv, password: hunter2 }}\n"
+        ))
+        .unwrap_err();
+        assert!(d[0].message.contains("must be a reference"));
+        let url = ConnectionUrl::new("postgres://app:hunter2@db/app");
+        assert!(!format!("{url:?} {url}").contains("hunter2"));
+        assert!(!format!("{:?}", Secret::new("hunter2")).contains("hunter2"));
+    }
+
+    #[test]
+    fn file_key_source() {
+        let c = load(&format!("{BASE}key: {{ file: secrets/key.hex }}\n")).unwrap();
+        assert_eq!(c.key, KeySource::File("secrets/key.hex".into()));
+    }
+}

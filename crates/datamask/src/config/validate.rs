@@ -1,0 +1,530 @@
+//! Turns the YAML tree into a [`Config`], collecting every problem on the way.
+
+use super::diagnostic::{did_you_mean, Diagnostic};
+use super::interpolate::interpolate;
+use super::yaml::{self, Node, NodeKind, Pos};
+use super::*;
+use datamask_core::strategy::OptionValue;
+use std::collections::BTreeMap;
+
+const TOP_KEYS: &[&str] = &[
+    "version", "source", "target", "key", "policy", "tables", "audit",
+];
+const CONNECTION_KEYS: &[&str] = &[
+    "url",
+    "environment",
+    "format",
+    "delimiter",
+    "header",
+    "password",
+];
+const TABLE_KEYS: &[&str] = &["skip", "where", "query", "columns"];
+const FORMATS: &[&str] = &["csv", "jsonl", "parquet"];
+
+struct Walker<'a> {
+    env: &'a dyn Fn(&str) -> Option<String>,
+    diags: Vec<Diagnostic>,
+}
+
+/// Validates `text`; returns the config or every problem found.
+pub(super) fn validate(
+    text: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+    path: PathBuf,
+    base_dir: PathBuf,
+    hash: String,
+) -> Result<Config, Vec<Diagnostic>> {
+    let root = yaml::parse(text).map_err(|e| vec![Diagnostic::new(e.pos, e.message)])?;
+    let mut w = Walker {
+        env,
+        diags: Vec::new(),
+    };
+    let config = w.config(&root, path, base_dir, hash);
+    match config {
+        Some(c) if w.diags.is_empty() => Ok(Config {
+            text: text.to_string(),
+            ..c
+        }),
+        _ => {
+            w.diags.sort_by_key(|d| (d.pos.line, d.pos.col));
+            Err(w.diags)
+        }
+    }
+}
+
+fn key_width(k: &Node) -> usize {
+    k.scalar_text().map_or(1, |s| s.chars().count())
+}
+
+impl Walker<'_> {
+    fn err(&mut self, pos: Pos, msg: impl Into<String>) {
+        self.diags.push(Diagnostic::new(pos, msg));
+    }
+
+    /// The entries of a mapping, reporting unknown keys (with a suggestion) and wrong shapes.
+    fn map<'n>(
+        &mut self,
+        node: &'n Node,
+        what: &str,
+        allowed: &[&str],
+    ) -> Vec<(&'n str, &'n Node)> {
+        let Some(entries) = node.as_map() else {
+            self.err(
+                node.pos,
+                format!("{what} must be a mapping, found {}", node.kind_name()),
+            );
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (k, v) in entries {
+            let Some(name) = k.as_str() else {
+                self.err(k.pos, format!("keys in {what} must be strings"));
+                continue;
+            };
+            if !allowed.is_empty() && !allowed.contains(&name) {
+                let mut d = Diagnostic::new(k.pos, format!("unknown key `{name}` in {what}"))
+                    .width(key_width(k));
+                d = match did_you_mean(name, allowed.iter().copied()) {
+                    Some(s) => d.hint(format!("did you mean `{s}`?")),
+                    None => d.hint(format!("expected one of: {}", allowed.join(", "))),
+                };
+                self.diags.push(d);
+                continue;
+            }
+            if out.iter().any(|(n, _)| *n == name) {
+                self.err(k.pos, format!("duplicate key `{name}` in {what}"));
+                continue;
+            }
+            out.push((name, v));
+        }
+        out
+    }
+
+    fn string(&mut self, node: &Node, what: &str) -> Option<String> {
+        match &node.kind {
+            NodeKind::Str(s) => self.interp(s, node.pos),
+            _ => {
+                self.err(
+                    node.pos,
+                    format!("{what} must be a string, found {}", node.kind_name()),
+                );
+                None
+            }
+        }
+    }
+
+    fn interp(&mut self, s: &str, pos: Pos) -> Option<String> {
+        match interpolate(s, self.env) {
+            Ok(v) => Some(v),
+            Err(missing) => {
+                for name in missing {
+                    self.diags.push(
+                        Diagnostic::new(pos, format!("environment variable `{name}` is not set"))
+                            .hint(format!("export {name}=... or write ${{{name}:-default}}")),
+                    );
+                }
+                None
+            }
+        }
+    }
+
+    fn boolean(&mut self, node: &Node, what: &str) -> Option<bool> {
+        match node.kind {
+            NodeKind::Bool(b) => Some(b),
+            _ => {
+                self.err(
+                    node.pos,
+                    format!("{what} must be true or false, found {}", node.kind_name()),
+                );
+                None
+            }
+        }
+    }
+
+    fn choice(&mut self, node: &Node, what: &str, choices: &[&str]) -> Option<String> {
+        let s = self.string(node, what)?;
+        if choices.contains(&s.as_str()) {
+            return Some(s);
+        }
+        let mut d = Diagnostic::new(node.pos, format!("invalid {what} `{s}`"))
+            .width(s.chars().count())
+            .hint(format!("expected one of: {}", choices.join(", ")));
+        if let Some(m) = did_you_mean(&s, choices.iter().copied()) {
+            d = d.hint(format!("did you mean `{m}`?"));
+        }
+        self.diags.push(d);
+        None
+    }
+
+    fn config(
+        &mut self,
+        root: &Node,
+        path: PathBuf,
+        base_dir: PathBuf,
+        hash: String,
+    ) -> Option<Config> {
+        let entries = self.map(root, "the config", TOP_KEYS);
+        let get = |k: &str| entries.iter().find(|(n, _)| *n == k).map(|(_, v)| *v);
+        match get("version") {
+            Some(Node {
+                kind: NodeKind::Int(1),
+                ..
+            }) => {}
+            Some(v) => self.err(
+                v.pos,
+                "unsupported config version; this datamask reads `version: 1`",
+            ),
+            None => self.err(root.pos, "missing `version: 1`"),
+        }
+        let source = match get("source") {
+            Some(n) => self.connection(n, "source"),
+            None => {
+                self.err(root.pos, "missing `source` (where the data comes from)");
+                None
+            }
+        };
+        let target = get("target").and_then(|n| self.connection(n, "target"));
+        let key = get("key").map_or(Some(KeySource::Env("DATAMASK_KEY".into())), |n| self.key(n));
+        let policy = get("policy").map_or(
+            Some(Policy {
+                unlisted_columns: UnlistedColumns::Preserve,
+            }),
+            |n| self.policy(n),
+        );
+        let tables = get("tables").map_or_else(Vec::new, |n| self.tables(n));
+        let audit = get("audit").map_or_else(AuditSettings::default, |n| self.audit(n));
+        Some(Config {
+            path,
+            base_dir,
+            hash,
+            text: String::new(),
+            source: source?,
+            target,
+            key: key?,
+            policy: policy?,
+            tables,
+            audit,
+        })
+    }
+
+    fn connection(&mut self, node: &Node, what: &str) -> Option<Connection> {
+        if let NodeKind::Str(s) = &node.kind {
+            let url = self.interp(s, node.pos)?;
+            return Some(Connection {
+                url: ConnectionUrl::new(url),
+                environment: None,
+                format: None,
+                delimiter: None,
+                header: None,
+                password: None,
+                pos: node.pos,
+            });
+        }
+        let entries = self.map(node, &format!("`{what}`"), CONNECTION_KEYS);
+        let mut conn = Connection {
+            url: ConnectionUrl::new(""),
+            environment: None,
+            format: None,
+            delimiter: None,
+            header: None,
+            password: None,
+            pos: node.pos,
+        };
+        let mut has_url = false;
+        for (k, v) in entries {
+            match k {
+                "url" => {
+                    if let Some(u) = self.string(v, "`url`") {
+                        conn.url = ConnectionUrl::new(u);
+                        has_url = true;
+                    }
+                }
+                "environment" => {
+                    conn.environment = self
+                        .choice(v, "environment", &Environment::NAMES)
+                        .and_then(|s| Environment::parse(&s));
+                }
+                "format" => conn.format = self.choice(v, "format", FORMATS),
+                "delimiter" => match self.string(v, "`delimiter`") {
+                    Some(d) if d.len() == 1 => conn.delimiter = Some(d.as_bytes()[0]),
+                    Some(_) => self.err(v.pos, "`delimiter` must be a single ASCII character"),
+                    None => {}
+                },
+                "header" => conn.header = self.boolean(v, "`header`"),
+                "password" => conn.password = self.secret_ref(v, "`password`"),
+                _ => {}
+            }
+        }
+        if !has_url && self.diags.iter().all(|d| d.pos != node.pos) {
+            self.err(node.pos, format!("`{what}` needs a `url`"));
+        }
+        Some(conn)
+    }
+
+    fn secret_ref(&mut self, node: &Node, what: &str) -> Option<SecretRef> {
+        if matches!(node.kind, NodeKind::Str(_)) {
+            self.diags.push(
+                Diagnostic::new(
+                    node.pos,
+                    format!("{what} must be a reference, not the secret itself"),
+                )
+                .hint("write { env: VARIABLE } or { file: path/to/secret }"),
+            );
+            return None;
+        }
+        let entries = self.map(node, what, &["env", "file"]);
+        match entries.as_slice() {
+            [("env", v)] => self.string(v, "`env`").map(SecretRef::Env),
+            [("file", v)] => self.string(v, "`file`").map(|p| SecretRef::File(p.into())),
+            _ => {
+                self.err(
+                    node.pos,
+                    format!("{what} takes exactly one of `env` or `file`"),
+                );
+                None
+            }
+        }
+    }
+
+    fn key(&mut self, node: &Node) -> Option<KeySource> {
+        match self.secret_ref(node, "`key`")? {
+            SecretRef::Env(v) => Some(KeySource::Env(v)),
+            SecretRef::File(p) => Some(KeySource::File(p)),
+        }
+    }
+
+    fn policy(&mut self, node: &Node) -> Option<Policy> {
+        let mut policy = Policy {
+            unlisted_columns: UnlistedColumns::Preserve,
+        };
+        for (k, v) in self.map(node, "`policy`", &["unlisted_columns"]) {
+            if k == "unlisted_columns" {
+                match self
+                    .choice(v, "unlisted_columns", &["preserve", "fail"])?
+                    .as_str()
+                {
+                    "fail" => policy.unlisted_columns = UnlistedColumns::Fail,
+                    _ => policy.unlisted_columns = UnlistedColumns::Preserve,
+                }
+            }
+        }
+        Some(policy)
+    }
+
+    fn audit(&mut self, node: &Node) -> AuditSettings {
+        let mut audit = AuditSettings::default();
+        for (k, v) in self.map(node, "`audit`", &["dir", "signing_key_file"]) {
+            let s = self.string(v, &format!("`{k}`")).map(PathBuf::from);
+            match k {
+                "dir" => audit.dir = s,
+                _ => audit.signing_key_file = s,
+            }
+        }
+        audit
+    }
+
+    /// The entries of a mapping keyed by names (tables, columns): each name once, in order.
+    fn named<'n>(
+        &mut self,
+        node: &'n Node,
+        what: &str,
+        duplicate: impl Fn(&str) -> String,
+    ) -> Vec<(String, Pos, &'n Node)> {
+        let Some(entries) = node.as_map() else {
+            self.err(
+                node.pos,
+                format!("{what} must be a mapping, found {}", node.kind_name()),
+            );
+            return Vec::new();
+        };
+        let mut out: Vec<(String, Pos, &Node)> = Vec::new();
+        for (k, v) in entries {
+            let Some(name) = k.scalar_text() else {
+                self.err(k.pos, format!("names in {what} must be strings"));
+                continue;
+            };
+            if out.iter().any(|(n, _, _)| *n == name) {
+                self.err(k.pos, duplicate(&name));
+                continue;
+            }
+            out.push((name, k.pos, v));
+        }
+        out
+    }
+
+    fn tables(&mut self, node: &Node) -> Vec<TableRule> {
+        self.named(node, "`tables`", |name| {
+            format!("table `{name}` is listed twice")
+        })
+        .into_iter()
+        .map(|(name, pos, v)| self.table(name, pos, v))
+        .collect()
+    }
+
+    fn table(&mut self, name: String, pos: Pos, node: &Node) -> TableRule {
+        let mut rule = TableRule {
+            name,
+            pos,
+            skip: false,
+            filter: None,
+            query: None,
+            columns: Vec::new(),
+        };
+        let what = format!("table `{}`", rule.name);
+        for (k, v) in self.map(node, &what, TABLE_KEYS) {
+            match k {
+                "skip" => rule.skip = self.boolean(v, "`skip`").unwrap_or(false),
+                "where" => rule.filter = self.string(v, "`where`"),
+                "query" => rule.query = self.string(v, "`query`"),
+                _ => rule.columns = self.columns(v, &rule.name),
+            }
+        }
+        if rule.query.is_some() && rule.filter.is_some() {
+            self.diags.push(
+                Diagnostic::new(
+                    pos,
+                    format!("table `{}` has both `query` and `where`", rule.name),
+                )
+                .width(rule.name.chars().count())
+                .hint("put the condition inside the query"),
+            );
+        }
+        rule
+    }
+
+    fn columns(&mut self, node: &Node, table: &str) -> Vec<ColumnRule> {
+        self.named(node, "`columns`", |column| {
+            format!("column `{table}.{column}` has two rules")
+        })
+        .into_iter()
+        .filter_map(|(column, pos, v)| self.column(column, pos, v))
+        .collect()
+    }
+
+    fn column(&mut self, column: String, pos: Pos, node: &Node) -> Option<ColumnRule> {
+        let (name_node, option_entries): (&Node, Vec<(&Node, &Node)>) = match &node.kind {
+            NodeKind::Str(_) => (node, Vec::new()),
+            NodeKind::Map(entries) => {
+                let Some((_, s)) = entries.iter().find(|(k, _)| k.as_str() == Some("strategy"))
+                else {
+                    self.err(
+                        node.pos,
+                        format!("the rule for `{column}` needs a `strategy`"),
+                    );
+                    return None;
+                };
+                let opts = entries
+                    .iter()
+                    .filter(|(k, _)| k.as_str() != Some("strategy"));
+                (s, opts.map(|(k, v)| (k, v)).collect())
+            }
+            NodeKind::Null => {
+                self.diags.push(
+                    Diagnostic::new(pos, format!("no strategy given for `{column}`"))
+                        .width(column.chars().count())
+                        .hint("write a strategy name; to blank the column write \"null\" (quoted: bare null is YAML's empty value)"),
+                );
+                return None;
+            }
+            _ => {
+                self.err(
+                    node.pos,
+                    format!(
+                        "the rule for `{column}` must be a strategy name or a mapping, found {}",
+                        node.kind_name()
+                    ),
+                );
+                return None;
+            }
+        };
+        let strategy = self.strategy(name_node)?;
+        let mut options = BTreeMap::new();
+        let mut option_pos = Vec::new();
+        for (k, v) in option_entries {
+            let Some(name) = k.as_str() else {
+                self.err(k.pos, "option names must be strings");
+                continue;
+            };
+            option_pos.push((name.to_string(), k.pos));
+            if let Some(value) = self.option_value(v) {
+                options.insert(name.to_string(), value);
+            }
+        }
+        let options = Options(options);
+        for problem in datamask_strategies::validate_options(strategy, &options) {
+            let at = option_pos
+                .iter()
+                .find(|(n, _)| *n == problem.option)
+                .map_or(name_node.pos, |(_, p)| *p);
+            let message = if problem.option.is_empty() {
+                problem.message
+            } else {
+                format!(
+                    "option `{}` of `{}`: {}",
+                    problem.option, strategy.name, problem.message
+                )
+            };
+            self.diags.push(split_hint(
+                Diagnostic::new(at, message).width(problem.option.len()),
+            ));
+        }
+        Some(ColumnRule {
+            column,
+            pos,
+            strategy,
+            options,
+            option_pos,
+        })
+    }
+
+    fn strategy(&mut self, node: &Node) -> Option<&'static StrategyInfo> {
+        let name = self.string(node, "a strategy")?;
+        if let Some(info) = datamask_strategies::lookup(&name) {
+            return Some(info);
+        }
+        let mut d = Diagnostic::new(node.pos, format!("unknown strategy `{name}`"))
+            .width(name.chars().count());
+        let names = datamask_strategies::names_and_aliases();
+        d = match did_you_mean(&name, names.iter().map(|(n, _)| *n)) {
+            Some(s) => d.hint(format!("did you mean `{s}`?")),
+            None => d.hint("run `datamask strategies` to list them"),
+        };
+        self.diags.push(d);
+        None
+    }
+
+    fn option_value(&mut self, node: &Node) -> Option<OptionValue> {
+        Some(match &node.kind {
+            NodeKind::Null => OptionValue::Null,
+            NodeKind::Bool(b) => OptionValue::Bool(*b),
+            NodeKind::Int(i) => OptionValue::Int(*i),
+            NodeKind::Float(f) => OptionValue::Float(*f),
+            NodeKind::Str(s) => OptionValue::String(self.interp(s, node.pos)?),
+            NodeKind::Seq(items) => OptionValue::List(
+                items
+                    .iter()
+                    .map(|n| self.option_value(n))
+                    .collect::<Option<_>>()?,
+            ),
+            NodeKind::Map(entries) => {
+                let mut m = BTreeMap::new();
+                for (k, v) in entries {
+                    let key = k.scalar_text().unwrap_or_default();
+                    m.insert(key, self.option_value(v)?);
+                }
+                OptionValue::Map(m)
+            }
+        })
+    }
+}
+
+/// Strategy validation messages may carry "; did you mean ..." style hints after a `\n`.
+fn split_hint(d: Diagnostic) -> Diagnostic {
+    match d.message.split_once('\n') {
+        Some((m, h)) => {
+            let (m, h) = (m.to_string(), h.trim().to_string());
+            Diagnostic { message: m, ..d }.hint(h)
+        }
+        None => d,
+    }
+}

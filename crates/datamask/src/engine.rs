@@ -1,0 +1,652 @@
+//! The masking engine: source -> strategies -> sink, then the audit manifest.
+//!
+//! Tables stream batch by batch, so memory does not grow with table size. Strategies are built
+//! once per column and applied column-at-a-time. Every output value is a pure function of
+//! (key, domain, options, input), so batch size, run and machine do not change the bytes.
+
+use crate::audit::{self, AuditError, Signer25519};
+use crate::config::{Config, Connection, Diagnostic, Environment};
+use crate::plan::TableAction;
+use crate::plan::{Plan, TablePlan};
+use datamask_connectors::{FileOptions, Format, Location};
+use datamask_core::source::ReadOptions;
+use datamask_core::strategy::{ApplyCtx, Strategy};
+use datamask_core::{Batch, MasterKey, Reporter, Sink, Source, TableSchema, Value};
+use serde::Serialize;
+use serde_json::{json, Map};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::sync::Mutex;
+use std::time::Instant;
+
+/// How to run.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Read and mask everything, write nothing (no target, no manifest).
+    pub dry_run: bool,
+    /// Replace tables that already exist in the target.
+    pub replace_existing: bool,
+    /// Rows per batch.
+    pub batch_size: usize,
+    /// The command line (secrets removed) for the manifest.
+    pub command: Vec<String>,
+    /// Tables read and masked in parallel.
+    pub jobs: usize,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            dry_run: false,
+            replace_existing: false,
+            batch_size: 8192,
+            command: Vec::new(),
+            jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        }
+    }
+}
+
+/// What happened to one table.
+#[derive(Debug, Clone, Serialize)]
+pub struct TableReport {
+    pub table: String,
+    pub action: crate::plan::TableAction,
+    pub rows_read: u64,
+    pub rows_written: u64,
+    pub masked_columns: usize,
+    /// BLAKE3 over the canonical encoding of every output value, row by row.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub output_checksum: Option<String>,
+    pub elapsed_ms: u64,
+}
+
+impl TableReport {
+    fn empty(table: &TablePlan) -> Self {
+        TableReport {
+            table: table.name.clone(),
+            action: table.action,
+            rows_read: 0,
+            rows_written: 0,
+            masked_columns: table.masked_columns(),
+            output_checksum: None,
+            elapsed_ms: 0,
+        }
+    }
+}
+
+/// The result of a run.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunReport {
+    pub run_id: String,
+    pub dry_run: bool,
+    pub source: String,
+    pub target: String,
+    pub tables: Vec<TableReport>,
+    pub elapsed_ms: u64,
+    /// The manifest written for this run (none for dry runs).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub manifest: Option<PathBuf>,
+}
+
+/// Why a run (or check/plan) stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Key(#[from] crate::keys::KeyLoadError),
+    #[error("{rendered}")]
+    Plan {
+        rendered: String,
+        diagnostics: Vec<Diagnostic>,
+    },
+    #[error("the config has no `target`; add `target: {{ url: ... }}`")]
+    NoTarget,
+    #[error("refusing to write to {target}: {reason}")]
+    Refused { target: String, reason: String },
+    #[error("the target already holds {}: {}\n  = help: pass --yes to replace them", if .0.len() == 1 { "table" } else { "tables" }, .0.join(", "))]
+    TargetNotEmpty(Vec<String>),
+    #[error(transparent)]
+    Data(#[from] datamask_core::Error),
+    #[error("audit: {0}")]
+    Audit(#[from] AuditError),
+}
+
+impl RunError {
+    /// True for errors that indicate a bug rather than a problem the user can fix.
+    pub fn is_internal(&self) -> bool {
+        matches!(self, RunError::Data(datamask_core::Error::Internal(_)))
+    }
+}
+
+/// Resolves a connection from the config to a connector location.
+pub fn location(config: &Config, conn: &Connection) -> Result<Location, RunError> {
+    let format = conn.format.as_deref().map(|f| match f {
+        "jsonl" => Format::Jsonl,
+        "parquet" => Format::Parquet,
+        _ => Format::Csv,
+    });
+    Ok(datamask_connectors::parse_location(conn.url.expose(), format)?.resolve(&config.base_dir))
+}
+
+fn file_options(conn: &Connection, batch_size: usize) -> FileOptions {
+    let mut o = FileOptions::default();
+    if let Some(d) = conn.delimiter {
+        o.delimiter = d;
+    }
+    if let Some(h) = conn.header {
+        o.header = h;
+    }
+    o.batch_size = batch_size;
+    o
+}
+
+/// Opens the config's source.
+pub fn open_source(config: &Config, batch_size: usize) -> Result<Box<dyn Source + Send>, RunError> {
+    let loc = location(config, &config.source)?;
+    Ok(datamask_connectors::open_source(
+        &loc,
+        &file_options(&config.source, batch_size),
+    )?)
+}
+
+/// Introspects the source and builds the plan.
+pub fn plan(
+    config: &Config,
+    source: &mut dyn Source,
+) -> Result<(Plan, Vec<TableSchema>), RunError> {
+    let mut tables = source.tables()?;
+    for rule in &config.tables {
+        if let Some(sql) = &rule.query {
+            let schema = source.describe_query(&rule.name, sql)?;
+            match tables.iter().position(|t| t.name == rule.name) {
+                Some(i) => tables[i] = schema,
+                None => tables.push(schema),
+            }
+        }
+    }
+    let mut plan = Plan::build(config, &tables).map_err(|diagnostics| RunError::Plan {
+        rendered: config.render(&diagnostics),
+        diagnostics,
+    })?;
+    for t in plan.tables.iter_mut().filter(|t| t.query.is_none()) {
+        t.estimated_rows = source.estimate_rows(&t.schema)?;
+    }
+    Ok((plan, tables))
+}
+
+/// Refuses targets that must never be written: production-labelled ones and the source itself.
+pub fn guard_target(config: &Config) -> Result<Location, RunError> {
+    let target = config.target.as_ref().ok_or(RunError::NoTarget)?;
+    let refuse = |reason: &str| RunError::Refused {
+        target: target.url.redacted(),
+        reason: reason.to_string(),
+    };
+    if target.environment == Some(Environment::Production) {
+        return Err(refuse(
+            "it is labelled `environment: production`; datamask never writes to production",
+        ));
+    }
+    let t = location(config, target)?;
+    let s = location(config, &config.source)?;
+    if same_place(&t, &s) {
+        return Err(refuse("it is the source itself"));
+    }
+    Ok(t)
+}
+
+fn same_place(a: &Location, b: &Location) -> bool {
+    match (a, b) {
+        (Location::Postgres(x), Location::Postgres(y))
+        | (Location::Mysql(x), Location::Mysql(y)) => x == y,
+        _ => match (a.path(), b.path()) {
+            (Some(x), Some(y)) => std::path::absolute(x).ok() == std::path::absolute(y).ok(),
+            _ => false,
+        },
+    }
+}
+
+/// Checks, without writing anything, that a target can be reached: a database answers, or a
+/// file target's directory exists and is writable.
+pub fn check_writable(loc: &Location) -> Result<(), String> {
+    if let Location::Postgres(url) = loc {
+        // A target database that does not exist yet is fine: `run` creates it.
+        return datamask_connectors::postgres::probe_target(url)
+            .map(|_| ())
+            .map_err(|e| e.to_string());
+    }
+    let Some(path) = loc.path() else {
+        return datamask_connectors::probe(loc).map_err(|e| e.to_string());
+    };
+    let dir = if path.is_dir() {
+        path
+    } else {
+        path.parent().unwrap_or(path)
+    };
+    let dir = if dir.as_os_str().is_empty() {
+        std::path::Path::new(".")
+    } else {
+        dir
+    };
+    match std::fs::metadata(dir) {
+        Ok(m) if m.permissions().readonly() => Err(format!("{} is read-only", dir.display())),
+        Ok(_) => Ok(()),
+        Err(e) => Err(format!("{}: {e}", dir.display())),
+    }
+}
+
+/// Runs the config end to end: plan, mask, write atomically, record the manifest.
+pub fn run(
+    config: &Config,
+    key: &MasterKey,
+    options: &RunOptions,
+    reporter: &dyn Reporter,
+) -> Result<RunReport, RunError> {
+    let started = chrono::Utc::now();
+    let clock = Instant::now();
+    let target_loc = guard_target(config)?;
+    let mut source = open_source(config, options.batch_size)?;
+    let (plan, tables) = plan(config, source.as_mut())?;
+    let mut target_opts = file_options(
+        config.target.as_ref().ok_or(RunError::NoTarget)?,
+        options.batch_size,
+    );
+    // Same engine on both ends: the sink may recreate what a generic CREATE TABLE cannot
+    // (types, defaults, views, functions, triggers...) from the source's own schema.
+    let source_loc = location(config, &config.source)?;
+    if let (Location::Postgres(src), Location::Postgres(_))
+    | (Location::Mysql(src), Location::Mysql(_)) = (&source_loc, &target_loc)
+    {
+        target_opts.schema_source = Some(src.clone());
+    }
+    let mut sink: Option<Box<dyn Sink + Send>> = if options.dry_run {
+        None
+    } else {
+        let mut sink = datamask_connectors::open_sink(&target_loc, &target_opts)?;
+        let existing = sink.existing_tables()?;
+        // `customers` from SQLite lands as `public.customers` in PostgreSQL: compare by the
+        // unqualified name too.
+        let same = |a: &str, b: &str| a == b || a.rsplit('.').next() == b.rsplit('.').next();
+        let clash: Vec<String> = plan
+            .copied()
+            .filter(|t| existing.iter().any(|e| same(e, &t.name)))
+            .map(|t| t.name.clone())
+            .collect();
+        if !clash.is_empty() && !options.replace_existing {
+            return Err(RunError::TargetNotEmpty(clash));
+        }
+        Some(sink)
+    };
+    let reports = copy_tables(config, &plan, key, sink.as_mut(), options, reporter)?;
+    if let Some(sink) = sink {
+        sink.commit()?;
+    }
+    let run_id = format!(
+        "{}-{}",
+        started.format("%Y%m%dT%H%M%SZ"),
+        &crate::keys::generate().map_err(|e| datamask_core::Error::Internal(e.to_string()))?[..8]
+    );
+    let mut report = RunReport {
+        run_id,
+        dry_run: options.dry_run,
+        source: plan.source.clone(),
+        target: plan.target.clone().unwrap_or_default(),
+        tables: reports,
+        elapsed_ms: clock.elapsed().as_millis() as u64,
+        manifest: None,
+    };
+    if !options.dry_run {
+        let body = manifest_body(config, key, &plan, &tables, &report, options, started);
+        let signer = signer(config, key)?;
+        report.manifest = Some(audit::append(
+            &config.audit_dir(),
+            &report.run_id,
+            body,
+            &signer,
+        )?);
+    }
+    Ok(report)
+}
+
+/// The audit signer: from `audit.signing_key_file`, or derived from the master key.
+pub fn signer(config: &Config, key: &MasterKey) -> Result<Signer25519, AuditError> {
+    match &config.audit.signing_key_file {
+        Some(p) => Signer25519::from_file(&config.resolve(p)),
+        None => Ok(Signer25519::from_seed(key.derive("audit signing ed25519"))),
+    }
+}
+
+/// A column ready to mask.
+struct Compiled {
+    index: usize,
+    key_index: Option<usize>,
+    strategy: Box<dyn Strategy>,
+}
+
+fn compile(table: &TablePlan, key: &MasterKey) -> Result<Vec<Compiled>, RunError> {
+    let mut out = Vec::new();
+    for (index, cp) in table.columns.iter().enumerate() {
+        if cp.is_preserved() {
+            continue;
+        }
+        let column = &table.schema.columns[index];
+        let strategy = cp
+            .build(key, column)
+            .map_err(|message| datamask_core::Error::Value {
+                table: table.name.clone(),
+                column: cp.name.clone(),
+                row: "-".into(),
+                message,
+            })?;
+        let key_index = cp
+            .options
+            .get("key_column")
+            .and_then(|v| v.as_text())
+            .and_then(|k| table.schema.column_index(&k));
+        out.push(Compiled {
+            index,
+            key_index,
+            strategy,
+        });
+    }
+    Ok(out)
+}
+
+/// What a reader thread sends for one table: masked batches, or the error that stopped it.
+/// The channel closing means the table is complete.
+type Produced = Result<Batch, RunError>;
+
+/// Reads and masks the copied tables on up to `options.jobs` threads (each with its own source
+/// connection) while this thread writes them, in plan order, to the sink. Channels are bounded,
+/// so memory stays at a few batches per thread whatever the table sizes, and since writes
+/// happen in plan order the output does not depend on the number of threads.
+fn copy_tables(
+    config: &Config,
+    plan: &Plan,
+    key: &MasterKey,
+    mut sink: Option<&mut Box<dyn Sink + Send>>,
+    options: &RunOptions,
+    reporter: &dyn Reporter,
+) -> Result<Vec<TableReport>, RunError> {
+    let copied: Vec<&TablePlan> = plan.copied().collect();
+    let jobs = options.jobs.clamp(1, copied.len().max(1));
+    let next = AtomicUsize::new(0);
+    let (senders, receivers): (Vec<_>, Vec<_>) = copied
+        .iter()
+        .map(|_| {
+            let (tx, rx) = sync_channel::<Produced>(4);
+            (Mutex::new(Some(tx)), rx)
+        })
+        .unzip();
+    let mut reports: Vec<TableReport> = Vec::new();
+    std::thread::scope(|scope| {
+        // Owned by this closure, so they are dropped (unblocking any reader) before the
+        // scope joins the threads, even when writing fails.
+        let receivers = receivers;
+        for _ in 0..jobs {
+            scope.spawn(|| read_tables(config, &copied, key, options, reporter, &next, &senders));
+        }
+        for (table, rx) in copied.iter().zip(&receivers) {
+            reports.push(write_table(table, rx, sink.as_deref_mut(), reporter)?);
+        }
+        Ok::<(), RunError>(())
+    })?;
+    Ok(plan
+        .tables
+        .iter()
+        .map(|t| match reports.iter().position(|r| r.table == t.name) {
+            Some(i) if t.action == TableAction::Copy => reports.remove(i),
+            _ => TableReport::empty(t),
+        })
+        .collect())
+}
+
+/// A reader thread: claims the next unclaimed table until none is left.
+fn read_tables(
+    config: &Config,
+    tables: &[&TablePlan],
+    key: &MasterKey,
+    options: &RunOptions,
+    reporter: &dyn Reporter,
+    next: &AtomicUsize,
+    senders: &[Mutex<Option<SyncSender<Produced>>>],
+) {
+    let mut source: Option<Box<dyn Source + Send>> = None;
+    loop {
+        let i = next.fetch_add(1, Ordering::SeqCst);
+        let (Some(table), Some(slot)) = (tables.get(i), senders.get(i)) else {
+            return;
+        };
+        let Some(tx) = slot.lock().ok().and_then(|mut s| s.take()) else {
+            return;
+        };
+        let opened = match source.take() {
+            Some(s) => Ok(s),
+            None => open_source(config, options.batch_size),
+        };
+        match opened {
+            Ok(mut s) => {
+                reporter.table_started(&table.name, table.estimated_rows);
+                if let Err(e) = produce(table, key, s.as_mut(), options, &tx) {
+                    let _ = tx.send(Err(e));
+                    return;
+                }
+                source = Some(s);
+            }
+            Err(e) => {
+                let _ = tx.send(Err(e));
+                return;
+            }
+        }
+    }
+}
+
+/// Reads and masks one table into `tx`. Stops quietly when the writer hung up.
+fn produce(
+    table: &TablePlan,
+    key: &MasterKey,
+    source: &mut dyn Source,
+    options: &RunOptions,
+    tx: &SyncSender<Produced>,
+) -> Result<(), RunError> {
+    let compiled = compile(table, key)?;
+    let read = ReadOptions {
+        batch_size: options.batch_size,
+        filter: table.filter.clone(),
+    };
+    let mut rows = 0u64;
+    let batches = match &table.query {
+        Some(sql) => source.read_query(&table.schema, sql, &read)?,
+        None => source.read(&table.schema, &read)?,
+    };
+    for batch in batches {
+        let batch = mask_batch(table, &compiled, batch?, rows)?;
+        rows += batch.len() as u64;
+        if tx.send(Ok(batch)).is_err() {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// Writes one table's masked batches (or, in a dry run, only counts them) and checksums them.
+fn write_table(
+    table: &TablePlan,
+    rx: &Receiver<Produced>,
+    sink: Option<&mut Box<dyn Sink + Send>>,
+    reporter: &dyn Reporter,
+) -> Result<TableReport, RunError> {
+    let clock = Instant::now();
+    let mut report = TableReport::empty(table);
+    let mut writer = match sink {
+        Some(s) => Some(s.table(&table.schema)?),
+        None => None,
+    };
+    let mut checksum = blake3::Hasher::new();
+    let mut buf = Vec::with_capacity(256);
+    for batch in rx.iter() {
+        let batch = batch?;
+        let n = batch.len() as u64;
+        for i in 0..batch.len() {
+            buf.clear();
+            batch.row(i).for_each(|v| v.encode_canonical(&mut buf));
+            checksum.update(&buf);
+        }
+        if let Some(w) = writer.as_mut() {
+            w.write(&batch)?;
+            report.rows_written += n;
+        }
+        report.rows_read += n;
+        reporter.rows_written(&table.name, n);
+    }
+    if let Some(w) = writer {
+        w.finish()?;
+    }
+    report.output_checksum = Some(checksum.finalize().to_hex().to_string());
+    report.elapsed_ms = clock.elapsed().as_millis() as u64;
+    reporter.table_finished(&table.name, report.rows_read);
+    Ok(report)
+}
+
+/// Applies every compiled column to a batch. `first_row` is the 0-based ordinal of the
+/// batch's first row in the table, used to name rows in errors.
+fn mask_batch(
+    table: &TablePlan,
+    compiled: &[Compiled],
+    mut batch: Batch,
+    first_row: u64,
+) -> Result<Batch, RunError> {
+    let mut masked: Vec<(usize, Vec<Value>)> = Vec::with_capacity(compiled.len());
+    for c in compiled {
+        let column = &table.schema.columns[c.index];
+        let input = &batch.columns[c.index];
+        let mut out = Vec::with_capacity(input.len());
+        for (i, value) in input.iter().enumerate() {
+            let ctx = ApplyCtx {
+                column,
+                row_key: c.key_index.map(|k| &batch.columns[k][i]),
+            };
+            let v =
+                c.strategy
+                    .apply(value, &ctx)
+                    .map_err(|message| datamask_core::Error::Value {
+                        table: table.name.clone(),
+                        column: column.name.clone(),
+                        row: row_label(table, &batch, i, first_row),
+                        message,
+                    })?;
+            out.push(v);
+        }
+        masked.push((c.index, out));
+    }
+    for (index, values) in masked {
+        batch.columns[index] = values;
+    }
+    Ok(batch)
+}
+
+/// Names a row: its 1-based position, plus its primary key when the key is not masked (a
+/// masked key may be personal data and must not appear in messages).
+fn row_label(table: &TablePlan, batch: &Batch, i: usize, first_row: u64) -> String {
+    let n = first_row + i as u64 + 1;
+    let pk = &table.schema.primary_key;
+    let pk_public = !pk.is_empty()
+        && pk.iter().all(|k| {
+            table
+                .columns
+                .iter()
+                .any(|c| &c.name == k && c.is_preserved())
+        });
+    if !pk_public {
+        return n.to_string();
+    }
+    let parts: Vec<String> = pk
+        .iter()
+        .filter_map(|k| {
+            table
+                .schema
+                .column_index(k)
+                .map(|idx| format!("{k}={}", batch.columns[idx][i]))
+        })
+        .collect();
+    format!("{n} ({})", parts.join(", "))
+}
+
+/// BLAKE3 over the source schemas, recorded in manifests and (later) the schema lock.
+pub fn schema_fingerprint(tables: &[TableSchema]) -> String {
+    let bytes = serde_json::to_vec(tables).unwrap_or_default();
+    blake3::hash(&bytes).to_hex().to_string()
+}
+
+/// The OS user running datamask: `$USER`/`$LOGNAME`/`$USERNAME`, else the name of the process's
+/// uid in /etc/passwd (services and CI often run without those variables).
+fn actor() -> String {
+    ["USER", "LOGNAME", "USERNAME"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()))
+        .or_else(passwd_user)
+        .unwrap_or_else(|| "unknown".into())
+}
+
+fn passwd_user() -> Option<String> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let uid = status
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))?
+        .split_whitespace()
+        .next()?
+        .to_string();
+    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+    passwd.lines().find_map(|l| {
+        let f: Vec<&str> = l.split(':').collect();
+        (f.len() > 2 && f[2] == uid).then(|| f[0].to_string())
+    })
+}
+
+fn manifest_body(
+    config: &Config,
+    key: &MasterKey,
+    plan: &Plan,
+    tables: &[TableSchema],
+    report: &RunReport,
+    options: &RunOptions,
+    started: chrono::DateTime<chrono::Utc>,
+) -> Map<String, serde_json::Value> {
+    let table_entries: Vec<serde_json::Value> = plan
+        .tables
+        .iter()
+        .zip(&report.tables)
+        .map(|(p, r)| {
+            json!({
+                "name": p.name,
+                "action": p.action,
+                "rows_read": r.rows_read,
+                "rows_written": r.rows_written,
+                "output_checksum": r.output_checksum,
+                "columns": p.columns.iter().map(|c| json!({
+                    "name": c.name,
+                    "strategy": c.strategy,
+                    "options": c.options,
+                    "domain": c.domain,
+                    "origin": c.origin,
+                })).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let body = json!({
+        "run_id": report.run_id,
+        "started_at": started.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        "finished_at": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        "actor": actor(),
+        "tool": { "name": "datamask", "version": crate::VERSION },
+        "command": options.command,
+        "config_path": config.path.display().to_string(),
+        "config_hash": config.hash,
+        "key_fingerprint": key.fingerprint(),
+        "source": plan.source,
+        "target": plan.target,
+        "source_schema_fingerprint": schema_fingerprint(tables),
+        "unlisted_columns": plan.unlisted_columns,
+        "tables": table_entries,
+    });
+    body.as_object().cloned().unwrap_or_default()
+}

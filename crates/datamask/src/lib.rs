@@ -1,0 +1,18 @@
+//! The datamask library: config, planning, the masking engine and the audit trail.
+//!
+//! The CLI is a thin layer over this crate. Nothing here prints: progress goes through a
+//! [`datamask_core::Reporter`], results come back as values, and errors are typed so the
+//! binary can choose exit codes (1 for problems a user can fix, 2 for bugs).
+
+pub mod audit;
+pub mod config;
+pub mod engine;
+pub mod keys;
+pub mod plan;
+
+pub use config::Config;
+pub use engine::{RunOptions, RunReport};
+pub use plan::Plan;
+
+/// The tool version recorded in manifests.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
