@@ -122,6 +122,7 @@ pub fn read_schema(path: &Path, table: &str) -> Result<TableSchema> {
             data_type,
             native_type: None,
             nullable: field.is_nullable(),
+            constraints: Default::default(),
         });
     }
     Ok(TableSchema::new(table, columns))

@@ -233,6 +233,7 @@ fn introspect(conn: &Connection, path: &Path, table: &str) -> Result<TableSchema
             // Kept even when empty: an untyped column is copied as untyped.
             native_type: Some(declared),
             nullable: !not_null,
+            constraints: Default::default(),
             name,
         });
     }
@@ -463,6 +464,7 @@ impl Source for SqliteSource {
                     data_type: logical_type(&declared),
                     native_type: Some(declared),
                     nullable: true,
+                    constraints: Default::default(),
                 }
             })
             .collect();

@@ -754,6 +754,7 @@ fn logical_schemas_get_a_generated_ddl() {
     let columns = vec![
         Column {
             nullable: false,
+            constraints: Default::default(),
             ..Column::new("id", int(64, false))
         },
         Column::new("flag", DataType::Bool),
@@ -1057,6 +1058,7 @@ fn keys_of_tables_left_alone_follow_their_replaced_parents() {
         "p",
         vec![Column {
             nullable: false,
+            constraints: Default::default(),
             ..Column::new("id", int(32, false))
         }],
     );

@@ -6,6 +6,7 @@
 //! workspace is enforced by the compiler.
 
 pub mod batch;
+pub mod constraints;
 pub mod error;
 pub mod key;
 pub mod reporter;
@@ -16,6 +17,7 @@ pub mod strategy;
 pub mod value;
 
 pub use batch::Batch;
+pub use constraints::{Check, CmpOp, Constraints, Literal};
 pub use error::{Error, Result};
 pub use key::{MasterKey, Prf};
 pub use reporter::{NoopReporter, Reporter};

@@ -1,5 +1,6 @@
 //! Table schemas as introspected from a source and handed to strategies and sinks.
 
+use crate::constraints::Constraints;
 use serde::{Deserialize, Serialize};
 
 /// The logical type of a column. Connectors map native types onto these (docs/types.md); the
@@ -66,16 +67,22 @@ pub struct Column {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub native_type: Option<String>,
     pub nullable: bool,
+    /// What the column accepts beyond its type (enum values, simple checks); see
+    /// [`crate::constraints`]. Left out of the serialised form when empty, so schema
+    /// fingerprints of tables without constraints do not change.
+    #[serde(default, skip_serializing_if = "Constraints::is_empty")]
+    pub constraints: Constraints,
 }
 
 impl Column {
-    /// A nullable column of type `data_type`.
+    /// A nullable column of type `data_type`, without constraints.
     pub fn new(name: impl Into<String>, data_type: DataType) -> Self {
         Column {
             name: name.into(),
             data_type,
             native_type: None,
             nullable: true,
+            constraints: Constraints::default(),
         }
     }
 }

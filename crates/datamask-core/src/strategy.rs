@@ -13,7 +13,9 @@ use std::collections::BTreeMap;
 /// What a strategy sees besides the value itself.
 #[derive(Debug, Clone, Copy)]
 pub struct ApplyCtx<'a> {
-    /// The column being masked (type and constraints).
+    /// The column being masked: its type and the target's constraints on it (length,
+    /// precision, range, enum values, checks: see [`crate::constraints`]). For columns that
+    /// share a domain it is the tightest of them, so every member gets the same output.
     pub column: &'a Column,
     /// The value of the row's key column, for strategies that correlate rows (date_shift with
     /// `key_column`); `None` otherwise.
@@ -29,6 +31,18 @@ pub trait Strategy: Send + Sync {
     /// True when distinct inputs always give distinct outputs (safe on unique columns).
     fn is_injective(&self) -> bool {
         false
+    }
+
+    /// An upper bound on the characters of any text this strategy outputs, given inputs of at
+    /// most `input_max` characters (`None`: inputs of any length). `None` means unknown or
+    /// unbounded. The fit proof uses it: on a `varchar(n)` column a strategy whose bound is at
+    /// most `n` provably fits; otherwise the engine may have to shorten values, which a key
+    /// column cannot allow. Strategies that size themselves to the column
+    /// ([`BuildCtx::column`], [`Column::max_chars`](crate::Column::max_chars)) report the size
+    /// they chose.
+    fn max_output_chars(&self, input_max: Option<u32>) -> Option<u32> {
+        let _ = input_max;
+        None
     }
 
     /// Transforms a value, NULL included. NULL stays NULL unless a strategy overrides this.
@@ -216,7 +230,9 @@ pub enum Injectivity {
 pub struct BuildCtx<'a> {
     /// The PRF of the column's domain.
     pub prf: Prf,
-    /// The column the strategy will mask.
+    /// The column the strategy will mask, with the target's constraints (see
+    /// [`ApplyCtx::column`]). Strategies that can size their output (token length, email
+    /// local part) should do it here, once.
     pub column: &'a Column,
 }
 

@@ -365,6 +365,7 @@ mod tests {
                     },
                     native_type: Some("INTEGER".into()),
                     nullable: false,
+                    constraints: Default::default(),
                 },
                 Column::new("email", DataType::text()),
                 Column::new("body", DataType::text()),

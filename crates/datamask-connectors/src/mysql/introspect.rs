@@ -178,6 +178,7 @@ pub(crate) fn introspect(
             data_type: logical,
             native_type: Some(native),
             nullable: text(&r[4]).as_deref() != Some("NO"),
+            constraints: Default::default(),
         });
     }
 

@@ -333,6 +333,7 @@ fn describe_column(c: &mysql::Column) -> Column {
         data_type,
         native_type: native,
         nullable: !flags.contains(ColumnFlags::NOT_NULL_FLAG),
+        constraints: Default::default(),
     }
 }
 

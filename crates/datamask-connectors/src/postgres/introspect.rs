@@ -144,6 +144,7 @@ pub(crate) fn load(client: &mut Client, target: &Target) -> datamask_core::Resul
             data_type,
             native_type: Some(row.get("native")),
             nullable: !row.get::<_, bool>("attnotnull"),
+            constraints: Default::default(),
         });
         meta.wires.push(wire);
         meta.generated.push(!generated.is_empty());

@@ -203,6 +203,7 @@ impl PgSource {
                 data_type,
                 native_type: Some(native),
                 nullable: true,
+                constraints: Default::default(),
             });
             wires.push(wire);
         }
