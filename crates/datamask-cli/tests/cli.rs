@@ -672,3 +672,168 @@ fn postgres_to_postgres_and_sqlite_masks_deterministically() {
     );
     assert_eq!(sqlite[0][0], Sql::Integer(1500));
 }
+
+#[test]
+fn deny_listed_targets_are_refused_and_stay_untouched() {
+    let dir = quickstart();
+    let before = b"not a database, and it must stay exactly like this".to_vec();
+    std::fs::write(dir.path().join("live.db"), &before).unwrap();
+    let write_cfg = |target: &str, policy: &str| {
+        let cfg = std::fs::read_to_string(examples().join("datamask.yaml"))
+            .unwrap()
+            .replace(
+                "target: { url: \"sqlite://masked.db\", environment: development }",
+                &format!("target: {target}"),
+            )
+            .replace("policy: { unlisted_columns: preserve }", policy);
+        std::fs::write(dir.path().join("datamask.yaml"), cfg).unwrap();
+    };
+    let run = || {
+        datamask(dir.path())
+            .env("DATAMASK_KEY", KEY)
+            .args(["run", "--yes"])
+            .output()
+            .unwrap()
+    };
+    write_cfg(
+        "\"sqlite://live.db\"",
+        "policy: { unlisted_columns: preserve }",
+    );
+    let out = run();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("the word `live`") && err.contains("deny-list"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(dir.path().join("live.db")).unwrap(), before);
+    assert!(!dir.path().join(".datamask").exists(), "no manifest");
+    // `check` reports the same refusal.
+    let out = datamask(dir.path())
+        .env("DATAMASK_KEY", KEY)
+        .arg("check")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8(out.stdout).unwrap().contains("deny-list"));
+    // A configured deny-list replaces the default one.
+    write_cfg(
+        "\"sqlite://masked.db\"",
+        "policy: { unlisted_columns: preserve, production_deny_list: [masked] }",
+    );
+    assert_eq!(run().status.code(), Some(1));
+    assert!(!dir.path().join("masked.db").exists());
+    // An explicit non-production label wins over the deny-list.
+    write_cfg(
+        "{ url: \"sqlite://prod-copy.db\", environment: test }",
+        "policy: { unlisted_columns: preserve }",
+    );
+    let out = run();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// A `psql` session kept open on stdin, to hold a lock while a test does something else.
+struct PsqlSession(std::process::Child);
+
+impl PsqlSession {
+    fn open(db: &str, sql: &str) -> Self {
+        use std::io::Write;
+        let mut child = std::process::Command::new("psql")
+            .args(["-h", "127.0.0.1", "-U", "postgres", "-d", db, "-qAt"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("psql runs");
+        let stdin = child.stdin.as_mut().unwrap();
+        writeln!(stdin, "{sql}").unwrap();
+        stdin.flush().unwrap();
+        PsqlSession(child)
+    }
+
+    fn finish(mut self, sql: &str) {
+        use std::io::Write;
+        let mut stdin = self.0.stdin.take().unwrap();
+        writeln!(stdin, "{sql}").unwrap();
+        drop(stdin);
+        self.0.wait().unwrap();
+    }
+}
+
+/// Waits (up to two minutes) until `cond` holds; the test fails otherwise. Used only to wait
+/// for another process to reach a state, never to assert on timing.
+fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
+    for _ in 0..1200 {
+        if cond() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("gave up waiting for {what}");
+}
+
+#[test]
+fn a_second_concurrent_run_is_refused_while_the_first_completes() {
+    let src = PgDb::new("lock");
+    psql(
+        &src.0,
+        "CREATE TABLE customers (id int PRIMARY KEY, email text);
+         INSERT INTO customers SELECT g, 'user' || g || '@corp.example' FROM generate_series(1, 50) g;",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("datamask.yaml"),
+        format!(
+            "version: 1\nsource: \"{}\"\ntarget: \"sqlite://masked.db\"\ntables:\n  public.customers:\n    columns:\n      email: email\n",
+            src.url()
+        ),
+    )
+    .unwrap();
+    // The first run blocks reading `customers` until this session lets go of it, and holds
+    // the target's run lock all that time.
+    let blocker = PsqlSession::open(
+        &src.0,
+        "BEGIN; LOCK TABLE customers IN ACCESS EXCLUSIVE MODE;",
+    );
+    let first = std::process::Command::new(assert_cmd::cargo::cargo_bin("datamask"))
+        .current_dir(dir.path())
+        .env("DATAMASK_KEY", KEY)
+        .args(["run", "--yes", "--actor", "first-runner"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lock_file = dir.path().join(".masked.db.datamask-lock");
+    wait_until("the first run to take the lock", || {
+        std::fs::read_to_string(&lock_file).is_ok_and(|s| s.starts_with("run "))
+    });
+    let second = datamask(dir.path())
+        .env("DATAMASK_KEY", KEY)
+        .args(["run", "--yes", "--actor", "second-runner"])
+        .output()
+        .unwrap();
+    assert_eq!(second.status.code(), Some(1));
+    let err = String::from_utf8(second.stderr).unwrap();
+    assert!(
+        err.contains("another datamask run is writing to sqlite://")
+            && err.contains("by first-runner@"),
+        "{err}"
+    );
+    blocker.finish("COMMIT;");
+    let first = first.wait_with_output().unwrap();
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert!(!lock_file.exists(), "the lock file is removed on release");
+    let n = rows(
+        &dir.path().join("masked.db"),
+        "SELECT COUNT(*) FROM \"public.customers\"",
+    );
+    assert_eq!(n[0][0], Sql::Integer(50));
+    let runs = std::fs::read_dir(dir.path().join(".datamask/runs"))
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "json"))
+        .count();
+    assert_eq!(runs, 1, "only the first run wrote a manifest");
+}

@@ -19,6 +19,7 @@ pub mod csv;
 pub mod dir;
 pub mod jsonl;
 pub mod location;
+pub mod lock;
 #[cfg(feature = "parquet")]
 pub mod parquet;
 #[cfg(feature = "sqlite")]

@@ -152,7 +152,7 @@ impl TestDb {
 
 impl Drop for TestDb {
     fn drop(&mut self) {
-        for suffix in ["", "__dm_stage", "__dm_old"] {
+        for suffix in ["", "__dm_stage", "__dm_old", "__dm_lock"] {
             let _ = self
                 .conn
                 .query_drop(format!("DROP DATABASE IF EXISTS `{}{suffix}`", self.name));
@@ -1232,4 +1232,34 @@ fn mysql_to_parquet_keeps_values() {
             }
         }
     }
+}
+
+fn holder(run: &str) -> datamask_connectors::lock::Holder {
+    datamask_connectors::lock::Holder {
+        run_id: run.into(),
+        actor: "alice".into(),
+        host: "box".into(),
+        pid: 7,
+        started: "2026-01-01T00:00:00Z".into(),
+    }
+}
+
+#[test]
+fn a_second_run_lock_is_refused_naming_the_first() {
+    use datamask_connectors::lock::{acquire, LockError};
+    let mut db = TestDb::named();
+    let first = acquire(&db.location(), &holder("first-run")).unwrap();
+    match acquire(&db.location(), &holder("second-run")) {
+        Err(LockError::Busy { holder, .. }) => {
+            let holder = holder.expect("the holder is named");
+            assert!(holder.contains("run first-run by alice@box"), "{holder}");
+        }
+        other => panic!("expected busy, got {other:?}"),
+    }
+    // The sink of the lock holder still works: the run lock is not the sink's staging lock.
+    let sink = open_sink(&db.location(), &FileOptions::default()).unwrap();
+    drop(sink);
+    drop(first);
+    assert!(db.helpers().is_empty(), "{:?}", db.helpers());
+    drop(acquire(&db.location(), &holder("third-run")).unwrap());
 }

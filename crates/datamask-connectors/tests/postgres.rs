@@ -1178,3 +1178,30 @@ fn a_foreign_key_towards_a_skipped_table_fails_clearly_and_writes_nothing() {
     );
     assert_eq!(schema_dump(&dst), before);
 }
+
+#[test]
+fn a_second_run_lock_is_refused_naming_the_first() {
+    use datamask_connectors::lock::{acquire, Holder, LockError};
+    let holder = |run: &str| Holder {
+        run_id: run.into(),
+        actor: "alice".into(),
+        host: "box".into(),
+        pid: 7,
+        started: "2026-01-01T00:00:00Z".into(),
+    };
+    // The database does not exist yet: the lock must not need it.
+    let db = TestDb::named();
+    let first = acquire(&db.location(), &holder("first-run")).unwrap();
+    match acquire(&db.location(), &holder("second-run")) {
+        Err(LockError::Busy { holder, target }) => {
+            let holder = holder.expect("the holder is named");
+            assert!(holder.contains("datamask run first-run alice@box"), "{holder}");
+            assert!(target.contains(&db.name));
+        }
+        other => panic!("expected busy, got {other:?}"),
+    }
+    let other = TestDb::named();
+    drop(acquire(&other.location(), &holder("elsewhere")).unwrap());
+    drop(first);
+    drop(acquire(&db.location(), &holder("third-run")).unwrap());
+}

@@ -199,6 +199,17 @@ pub fn append(
     signer: &Signer25519,
 ) -> Result<PathBuf, AuditError> {
     std::fs::create_dir_all(dir).map_err(io(dir))?;
+    // Two runs sharing an audit directory (different targets, same config directory) must not
+    // pick the same sequence number: the append is serialised by a lock on `dir/.lock`, which
+    // the operating system releases if the process dies.
+    let lock_path = dir.join(".lock");
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(io(&lock_path))?;
+    lock.lock().map_err(io(&lock_path))?;
     let existing = entries(dir)?;
     let seq = existing.last().map_or(1, |e| e.seq + 1);
     let previous = existing.last().map_or(Value::Null, |e| {

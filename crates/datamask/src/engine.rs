@@ -5,9 +5,10 @@
 //! (key, domain, options, input), so batch size, run and machine do not change the bytes.
 
 use crate::audit::{self, AuditError, Signer25519};
-use crate::config::{Config, Connection, Diagnostic, Environment};
+use crate::config::{Config, Connection, Diagnostic};
 use crate::plan::TableAction;
 use crate::plan::{Plan, TablePlan};
+use datamask_connectors::lock::{Holder, LockError, RunLock};
 use datamask_connectors::{FileOptions, Format, Location};
 use datamask_core::source::ReadOptions;
 use datamask_core::strategy::{ApplyCtx, Strategy};
@@ -33,6 +34,8 @@ pub struct RunOptions {
     pub command: Vec<String>,
     /// Tables read and masked in parallel.
     pub jobs: usize,
+    /// Who runs datamask, for the manifest and the run lock; default: the OS user.
+    pub actor: Option<String>,
 }
 
 impl Default for RunOptions {
@@ -43,6 +46,7 @@ impl Default for RunOptions {
             batch_size: 8192,
             command: Vec::new(),
             jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            actor: None,
         }
     }
 }
@@ -103,6 +107,9 @@ pub enum RunError {
     NoTarget,
     #[error("refusing to write to {target}: {reason}")]
     Refused { target: String, reason: String },
+    /// Another run holds the target's run lock.
+    #[error(transparent)]
+    Busy(LockError),
     #[error("the target already holds {}: {}\n  = help: pass --yes to replace them", if .0.len() == 1 { "table" } else { "tables" }, .0.join(", "))]
     TargetNotEmpty(Vec<String>),
     #[error(transparent)]
@@ -174,36 +181,7 @@ pub fn plan(
     Ok((plan, tables))
 }
 
-/// Refuses targets that must never be written: production-labelled ones and the source itself.
-pub fn guard_target(config: &Config) -> Result<Location, RunError> {
-    let target = config.target.as_ref().ok_or(RunError::NoTarget)?;
-    let refuse = |reason: &str| RunError::Refused {
-        target: target.url.redacted(),
-        reason: reason.to_string(),
-    };
-    if target.environment == Some(Environment::Production) {
-        return Err(refuse(
-            "it is labelled `environment: production`; datamask never writes to production",
-        ));
-    }
-    let t = location(config, target)?;
-    let s = location(config, &config.source)?;
-    if same_place(&t, &s) {
-        return Err(refuse("it is the source itself"));
-    }
-    Ok(t)
-}
-
-fn same_place(a: &Location, b: &Location) -> bool {
-    match (a, b) {
-        (Location::Postgres(x), Location::Postgres(y))
-        | (Location::Mysql(x), Location::Mysql(y)) => x == y,
-        _ => match (a.path(), b.path()) {
-            (Some(x), Some(y)) => std::path::absolute(x).ok() == std::path::absolute(y).ok(),
-            _ => false,
-        },
-    }
-}
+pub use crate::guard::guard_target;
 
 /// Checks, without writing anything, that a target can be reached: a database answers, or a
 /// file target's directory exists and is writable.
@@ -244,6 +222,14 @@ pub fn run(
     let started = chrono::Utc::now();
     let clock = Instant::now();
     let target_loc = guard_target(config)?;
+    let run_id = new_run_id(started)?;
+    let actor = options.actor.clone().unwrap_or_else(os_user);
+    // Held until the manifest is written; a dry run writes nothing and takes no lock.
+    let _lock = if options.dry_run {
+        None
+    } else {
+        Some(lock_target(&target_loc, &run_id, &actor, started)?)
+    };
     let mut source = open_source(config, options.batch_size)?;
     let (plan, tables) = plan(config, source.as_mut())?;
     let mut target_opts = file_options(
@@ -280,11 +266,6 @@ pub fn run(
     if let Some(sink) = sink {
         sink.commit()?;
     }
-    let run_id = format!(
-        "{}-{}",
-        started.format("%Y%m%dT%H%M%SZ"),
-        &crate::keys::generate().map_err(|e| datamask_core::Error::Internal(e.to_string()))?[..8]
-    );
     let mut report = RunReport {
         run_id,
         dry_run: options.dry_run,
@@ -295,7 +276,11 @@ pub fn run(
         manifest: None,
     };
     if !options.dry_run {
-        let body = manifest_body(config, key, &plan, &tables, &report, options, started);
+        let who = Who {
+            actor: &actor,
+            started,
+        };
+        let body = manifest_body(config, key, &plan, &tables, &report, options, &who);
         let signer = signer(config, key)?;
         report.manifest = Some(audit::append(
             &config.audit_dir(),
@@ -305,6 +290,38 @@ pub fn run(
         )?);
     }
     Ok(report)
+}
+
+/// A run id: the start time and 8 random hex digits (ids only name runs; they never reach
+/// masked data, so the randomness does not affect determinism).
+fn new_run_id(started: chrono::DateTime<chrono::Utc>) -> Result<String, RunError> {
+    let random =
+        crate::keys::generate().map_err(|e| datamask_core::Error::Internal(e.to_string()))?;
+    Ok(format!(
+        "{}-{}",
+        started.format("%Y%m%dT%H%M%SZ"),
+        &random[..8]
+    ))
+}
+
+/// Takes the target's run lock, refusing at once when another run holds it.
+fn lock_target(
+    target: &Location,
+    run_id: &str,
+    actor: &str,
+    started: chrono::DateTime<chrono::Utc>,
+) -> Result<RunLock, RunError> {
+    let holder = Holder {
+        run_id: run_id.to_string(),
+        actor: actor.to_string(),
+        host: host_name(),
+        pid: std::process::id(),
+        started: started.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+    };
+    datamask_connectors::lock::acquire(target, &holder).map_err(|e| match e {
+        LockError::Failed(e) => RunError::Data(e),
+        busy => RunError::Busy(busy),
+    })
 }
 
 /// The audit signer: from `audit.signing_key_file`, or derived from the master key.
@@ -579,12 +596,29 @@ pub fn schema_fingerprint(tables: &[TableSchema]) -> String {
 
 /// The OS user running datamask: `$USER`/`$LOGNAME`/`$USERNAME`, else the name of the process's
 /// uid in /etc/passwd (services and CI often run without those variables).
-fn actor() -> String {
+pub fn os_user() -> String {
     ["USER", "LOGNAME", "USERNAME"]
         .iter()
         .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()))
         .or_else(passwd_user)
         .unwrap_or_else(|| "unknown".into())
+}
+
+/// The machine's host name: the kernel's, else `/etc/hostname`, else `$HOSTNAME`.
+pub fn host_name() -> String {
+    ["/proc/sys/kernel/hostname", "/etc/hostname"]
+        .iter()
+        .find_map(|p| std::fs::read_to_string(p).ok())
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .or_else(|| std::env::var("HOSTNAME").ok().filter(|s| !s.is_empty()))
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// Who ran, and when: the parts of the manifest that come from the environment.
+struct Who<'a> {
+    actor: &'a str,
+    started: chrono::DateTime<chrono::Utc>,
 }
 
 fn passwd_user() -> Option<String> {
@@ -609,7 +643,7 @@ fn manifest_body(
     tables: &[TableSchema],
     report: &RunReport,
     options: &RunOptions,
-    started: chrono::DateTime<chrono::Utc>,
+    who: &Who<'_>,
 ) -> Map<String, serde_json::Value> {
     let table_entries: Vec<serde_json::Value> = plan
         .tables
@@ -634,11 +668,12 @@ fn manifest_body(
         .collect();
     let body = json!({
         "run_id": report.run_id,
-        "started_at": started.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        "started_at": who.started.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         "finished_at": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-        "actor": actor(),
+        "actor": who.actor,
+        "host": host_name(),
         "tool": { "name": "datamask", "version": crate::VERSION },
-        "command": options.command,
+        "command": redact_command(&options.command),
         "config_path": config.path.display().to_string(),
         "config_hash": config.hash,
         "key_fingerprint": key.fingerprint(),
@@ -649,4 +684,62 @@ fn manifest_body(
         "tables": table_entries,
     });
     body.as_object().cloned().unwrap_or_default()
+}
+
+/// The command line without secrets: passwords in URLs become `***`, as do the values of
+/// options named like secrets and anything shaped like a master key (64 hex digits).
+pub fn redact_command(args: &[String]) -> Vec<String> {
+    const SECRET_FLAGS: &[&str] = &["--password", "--key", "--secret", "--token"];
+    let is_key = |s: &str| s.len() == 64 && s.chars().all(|c| c.is_ascii_hexdigit());
+    let mut out = Vec::with_capacity(args.len());
+    let mut hide_next = false;
+    for arg in args {
+        if std::mem::take(&mut hide_next) || is_key(arg) {
+            out.push("***".to_string());
+            continue;
+        }
+        if SECRET_FLAGS.contains(&arg.as_str()) {
+            hide_next = true;
+            out.push(arg.clone());
+            continue;
+        }
+        match arg.split_once('=') {
+            Some((flag, _)) if SECRET_FLAGS.contains(&flag) => out.push(format!("{flag}=***")),
+            Some((flag, value)) if is_key(value) => out.push(format!("{flag}=***")),
+            _ => out.push(datamask_connectors::redact_url(arg)),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn command_lines_lose_their_secrets() {
+        let key = "00".repeat(32);
+        let args: Vec<String> = [
+            "datamask",
+            "scan",
+            "--source",
+            "postgres://app:hunter2@db/app",
+            "--password",
+            "s3cret",
+            "--token=abc",
+            &key,
+            &format!("--x={key}"),
+            "-c",
+            "datamask.yaml",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let out = redact_command(&args).join(" ");
+        for secret in ["hunter2", "s3cret", "abc", &key[..10]] {
+            assert!(!out.contains(secret), "{out}");
+        }
+        assert!(out.contains("postgres://app:***@db/app"), "{out}");
+        assert!(out.ends_with("-c datamask.yaml"), "{out}");
+    }
 }

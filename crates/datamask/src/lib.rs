@@ -7,6 +7,7 @@
 pub mod audit;
 pub mod config;
 pub mod engine;
+pub mod guard;
 pub mod keys;
 pub mod plan;
 

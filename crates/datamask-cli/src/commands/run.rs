@@ -24,6 +24,9 @@ pub struct Args {
     /// Summary format on stdout
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
+    /// Who runs this, for the manifest (default: the operating-system user)
+    #[arg(long)]
+    actor: Option<String>,
 }
 
 pub fn run(args: Args) -> Result<(), Failure> {
@@ -36,6 +39,7 @@ pub fn run(args: Args) -> Result<(), Failure> {
         batch_size: args.batch_size as usize,
         command: std::env::args().collect(),
         jobs: args.jobs.unwrap_or(defaults.jobs).max(1),
+        actor: args.actor.clone().filter(|a| !a.trim().is_empty()),
     };
     let bars = Bars::new();
     let report = match engine::run(&config, &key, &options, &bars) {

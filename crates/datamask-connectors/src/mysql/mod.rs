@@ -26,6 +26,8 @@ mod ddl;
 #[cfg(feature = "mysql")]
 mod introspect;
 #[cfg(feature = "mysql")]
+mod lock;
+#[cfg(feature = "mysql")]
 mod objects;
 #[cfg(feature = "mysql")]
 mod read;
@@ -36,6 +38,8 @@ pub mod write;
 pub use ddl::mysql_type;
 #[cfg(feature = "mysql")]
 pub use introspect::logical_type;
+#[cfg(feature = "mysql")]
+pub use lock::MysqlLock;
 #[cfg(feature = "mysql")]
 pub use read::MysqlSource;
 #[cfg(feature = "mysql")]

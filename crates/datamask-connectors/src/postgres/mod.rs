@@ -34,12 +34,16 @@ mod dump;
 #[cfg(feature = "postgres")]
 mod introspect;
 #[cfg(feature = "postgres")]
+mod lock;
+#[cfg(feature = "postgres")]
 mod read;
 #[cfg(feature = "postgres")]
 pub mod types;
 #[cfg(feature = "postgres")]
 mod write;
 
+#[cfg(feature = "postgres")]
+pub use lock::PgLock;
 #[cfg(feature = "postgres")]
 pub use read::PgSource;
 #[cfg(feature = "postgres")]

@@ -185,6 +185,20 @@ pub enum UnlistedColumns {
 #[derive(Debug, Clone)]
 pub struct Policy {
     pub unlisted_columns: UnlistedColumns,
+    /// Address words that mark an unlabelled target as production (see [`crate::guard`]).
+    pub production_deny_list: Vec<String>,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            unlisted_columns: UnlistedColumns::Preserve,
+            production_deny_list: crate::guard::DEFAULT_DENY_LIST
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+        }
+    }
 }
 
 /// Where manifests go and how they are signed.

@@ -18,6 +18,7 @@ const CONNECTION_KEYS: &[&str] = &[
     "header",
     "password",
 ];
+const POLICY_KEYS: &[&str] = &["unlisted_columns", "production_deny_list"];
 const TABLE_KEYS: &[&str] = &["skip", "where", "query", "columns"];
 const FORMATS: &[&str] = &["csv", "jsonl", "parquet"];
 
@@ -185,12 +186,7 @@ impl Walker<'_> {
         };
         let target = get("target").and_then(|n| self.connection(n, "target"));
         let key = get("key").map_or(Some(KeySource::Env("DATAMASK_KEY".into())), |n| self.key(n));
-        let policy = get("policy").map_or(
-            Some(Policy {
-                unlisted_columns: UnlistedColumns::Preserve,
-            }),
-            |n| self.policy(n),
-        );
+        let policy = get("policy").map_or(Some(Policy::default()), |n| self.policy(n));
         let tables = get("tables").map_or_else(Vec::new, |n| self.tables(n));
         let audit = get("audit").map_or_else(AuditSettings::default, |n| self.audit(n));
         Some(Config {
@@ -294,21 +290,47 @@ impl Walker<'_> {
     }
 
     fn policy(&mut self, node: &Node) -> Option<Policy> {
-        let mut policy = Policy {
-            unlisted_columns: UnlistedColumns::Preserve,
-        };
-        for (k, v) in self.map(node, "`policy`", &["unlisted_columns"]) {
-            if k == "unlisted_columns" {
-                match self
-                    .choice(v, "unlisted_columns", &["preserve", "fail"])?
-                    .as_str()
-                {
-                    "fail" => policy.unlisted_columns = UnlistedColumns::Fail,
-                    _ => policy.unlisted_columns = UnlistedColumns::Preserve,
+        let mut policy = Policy::default();
+        for (k, v) in self.map(node, "`policy`", POLICY_KEYS) {
+            match k {
+                "unlisted_columns" => {
+                    match self
+                        .choice(v, "unlisted_columns", &["preserve", "fail"])?
+                        .as_str()
+                    {
+                        "fail" => policy.unlisted_columns = UnlistedColumns::Fail,
+                        _ => policy.unlisted_columns = UnlistedColumns::Preserve,
+                    }
                 }
+                _ => policy.production_deny_list = self.words(v, "`production_deny_list`")?,
             }
         }
         Some(policy)
+    }
+
+    /// A list of words (letters and digits only), as the production deny-list takes.
+    fn words(&mut self, node: &Node, what: &str) -> Option<Vec<String>> {
+        let NodeKind::Seq(items) = &node.kind else {
+            self.err(
+                node.pos,
+                format!("{what} must be a list of words, found {}", node.kind_name()),
+            );
+            return None;
+        };
+        let mut out = Vec::new();
+        for item in items {
+            let word = self.string(item, "a deny-list entry")?;
+            if word.is_empty() || !word.chars().all(char::is_alphanumeric) {
+                self.diags.push(
+                    Diagnostic::new(item.pos, format!("`{word}` is not a single word"))
+                        .width(word.chars().count().max(1))
+                        .hint("addresses are split into words at every character that is not a letter or digit; list whole words such as `prod`"),
+                );
+                continue;
+            }
+            out.push(word.to_lowercase());
+        }
+        Some(out)
     }
 
     fn audit(&mut self, node: &Node) -> AuditSettings {
