@@ -729,7 +729,11 @@ fn deny_listed_targets_are_refused_and_stay_untouched() {
         "policy: { unlisted_columns: preserve }",
     );
     let out = run();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// A `psql` session kept open on stdin, to hold a lock while a test does something else.
@@ -833,7 +837,13 @@ fn a_second_concurrent_run_is_refused_while_the_first_completes() {
     assert_eq!(n[0][0], Sql::Integer(50));
     let runs = std::fs::read_dir(dir.path().join(".datamask/runs"))
         .unwrap()
-        .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "json"))
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "json")
+        })
         .count();
     assert_eq!(runs, 1, "only the first run wrote a manifest");
 }

@@ -81,9 +81,9 @@ pub struct RunLock {
 enum Inner {
     File(FileLock),
     #[cfg(feature = "postgres")]
-    Postgres(crate::postgres::PgLock),
+    Postgres(Box<crate::postgres::PgLock>),
     #[cfg(feature = "mysql")]
-    Mysql(crate::mysql::MysqlLock),
+    Mysql(Box<crate::mysql::MysqlLock>),
 }
 
 impl std::fmt::Debug for RunLock {
@@ -107,7 +107,11 @@ pub fn acquire(target: &Location, holder: &Holder) -> Result<RunLock, LockError>
         Location::Mysql(url) => mysql_lock(url, holder)?,
         other => {
             let path = other.path().unwrap_or(Path::new("."));
-            Inner::File(FileLock::acquire(&lock_path(path), &other.to_string(), holder)?)
+            Inner::File(FileLock::acquire(
+                &lock_path(path),
+                &other.to_string(),
+                holder,
+            )?)
         }
     };
     Ok(RunLock { inner })
@@ -115,7 +119,9 @@ pub fn acquire(target: &Location, holder: &Holder) -> Result<RunLock, LockError>
 
 #[cfg(feature = "postgres")]
 fn postgres_lock(url: &str, holder: &Holder) -> Result<Inner, LockError> {
-    Ok(Inner::Postgres(crate::postgres::PgLock::acquire(url, holder)?))
+    Ok(Inner::Postgres(Box::new(crate::postgres::PgLock::acquire(
+        url, holder,
+    )?)))
 }
 
 #[cfg(not(feature = "postgres"))]
@@ -125,7 +131,9 @@ fn postgres_lock(url: &str, _holder: &Holder) -> Result<Inner, LockError> {
 
 #[cfg(feature = "mysql")]
 fn mysql_lock(url: &str, holder: &Holder) -> Result<Inner, LockError> {
-    Ok(Inner::Mysql(crate::mysql::MysqlLock::acquire(url, holder)?))
+    Ok(Inner::Mysql(Box::new(crate::mysql::MysqlLock::acquire(
+        url, holder,
+    )?)))
 }
 
 #[cfg(not(feature = "mysql"))]
@@ -279,6 +287,8 @@ mod tests {
         let mut h = holder("20261121T165911Z-9d5ac5da");
         h.host = "a-very-long-host-name.example.internal.corp".into();
         assert!(h.short().len() <= 63);
-        assert!(h.short().starts_with("datamask run 20261121T165911Z-9d5ac5da alice@"));
+        assert!(h
+            .short()
+            .starts_with("datamask run 20261121T165911Z-9d5ac5da alice@"));
     }
 }

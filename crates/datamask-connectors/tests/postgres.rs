@@ -1195,7 +1195,10 @@ fn a_second_run_lock_is_refused_naming_the_first() {
     match acquire(&db.location(), &holder("second-run")) {
         Err(LockError::Busy { holder, target }) => {
             let holder = holder.expect("the holder is named");
-            assert!(holder.contains("datamask run first-run alice@box"), "{holder}");
+            assert!(
+                holder.contains("datamask run first-run alice@box"),
+                "{holder}"
+            );
             assert!(target.contains(&db.name));
         }
         other => panic!("expected busy, got {other:?}"),

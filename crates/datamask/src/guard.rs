@@ -59,8 +59,7 @@ pub fn denied_word(url: &str, deny_list: &[String]) -> Option<String> {
 pub fn refusal(conn: &Connection, deny_list: &[String]) -> Option<String> {
     match conn.environment {
         Some(Environment::Production) => Some(
-            "it is labelled `environment: production`; datamask never writes to production"
-                .into(),
+            "it is labelled `environment: production`; datamask never writes to production".into(),
         ),
         Some(_) => None,
         None => denied_word(conn.url.expose(), deny_list).map(|word| {
@@ -117,7 +116,10 @@ mod tests {
             address_words("postgres://prod_user:live@db-1.internal:5432/app?options=prod#x"),
             ["db", "1", "internal", "5432", "app"]
         );
-        assert_eq!(address_words("sqlite://./data/Live.db"), ["data", "live", "db"]);
+        assert_eq!(
+            address_words("sqlite://./data/Live.db"),
+            ["data", "live", "db"]
+        );
         assert_eq!(address_words("out/masked.csv"), ["out", "masked", "csv"]);
     }
 

@@ -88,8 +88,9 @@ impl PgLock {
 
 impl Drop for PgLock {
     fn drop(&mut self) {
-        let _ = self
-            .client
-            .execute("SELECT pg_advisory_unlock($1, $2)", &[&self.key.0, &self.key.1]);
+        let _ = self.client.execute(
+            "SELECT pg_advisory_unlock($1, $2)",
+            &[&self.key.0, &self.key.1],
+        );
     }
 }
