@@ -18,6 +18,9 @@ use proptest::prelude::*;
 pub const TEST_KEY: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
 const OTHER_KEY: &str = "ff0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
 
+/// Option pairs in table-driven tests.
+pub type Opts = &'static [(&'static str, &'static str)];
+
 /// Options from `(name, text)` pairs: integers, numbers and booleans are recognised; a leading
 /// `'` forces a string (`'0`).
 pub fn opts(pairs: &[(&str, &str)]) -> Options {

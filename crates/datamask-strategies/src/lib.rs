@@ -32,44 +32,92 @@ use datamask_core::{ApplyCtx, Value};
 mod basic;
 mod dates;
 mod docs;
+mod finance;
 mod fpe;
+mod gen;
 mod hashing;
+mod internet;
+pub mod locale;
 mod masking;
+mod national_id;
+mod network;
 mod numbers;
 mod person;
 mod token;
 mod util;
+mod words;
 
 #[cfg(test)]
 mod harness;
 
 pub use docs::{registry_json, render_markdown};
 
+/// Validators of the identifiers the catalogue generates (Luhn, IBAN mod-97, national ids),
+/// public so that tests and PII discovery can check values with the same rules.
+pub mod checks {
+    pub use crate::finance::{brand_of, iban_valid};
+    pub use crate::gen::{luhn_valid, verhoeff_valid};
+    pub use crate::national_id::is_valid as national_id_valid;
+}
+
 /// Every strategy, in documentation order. Add new strategies here, and only here.
-static REGISTRY: [StrategyInfo; 18] = [
+static REGISTRY: &[StrategyInfo] = &[
+    // Deterministic and format-preserving.
     token::TOKEN,
     fpe::FPE,
     masking::KEEP_LAST,
     masking::PARTIAL,
+    internet::DETERMINISTIC_EMAIL,
+    hashing::HASH_PRESERVE,
+    hashing::UUID,
+    basic::PRESERVE,
+    // People.
     person::EMAIL,
     person::FIRST_NAME,
     person::LAST_NAME,
     person::PHONE,
+    internet::USERNAME,
+    internet::PASSWORD,
+    // Finance.
+    finance::IBAN,
+    finance::CREDIT_CARD,
+    finance::SYNTHETIC_CARD_LUHN,
+    // National identifiers.
+    national_id::SSN,
+    national_id::NINO,
+    national_id::NHS,
+    national_id::SIN,
+    national_id::STEUER_ID,
+    national_id::NIR,
+    national_id::CODICE_FISCALE,
+    national_id::DNI,
+    national_id::NIE,
+    national_id::DNI_CIF,
+    national_id::BSN,
+    national_id::PESEL,
+    national_id::AADHAAR,
+    national_id::PAN,
+    national_id::CPF,
+    // Internet and network.
+    internet::URL,
+    internet::UTM,
+    network::IP_ADDRESS,
+    network::MAC_ADDRESS,
+    network::TRUNCATE_IP,
+    // Numbers and dates.
     dates::DATE_SHIFT,
     numbers::NOISE,
     numbers::NUMERIC,
+    // Plumbing.
     basic::CONSTANT,
     basic::NULL,
-    basic::PRESERVE,
-    hashing::HASH_PRESERVE,
-    hashing::UUID,
     basic::ENUM,
     basic::MAP,
 ];
 
 /// Every strategy, in documentation order.
 pub fn registry() -> &'static [StrategyInfo] {
-    &REGISTRY
+    REGISTRY
 }
 
 /// The strategy called `name`, or whose alias is `name`.
@@ -83,7 +131,7 @@ pub fn lookup(name_or_alias: &str) -> Option<&'static StrategyInfo> {
 /// Every name and alias, each with the canonical name it stands for, in registry order.
 pub fn names_and_aliases() -> Vec<(&'static str, &'static str)> {
     let mut out = Vec::new();
-    for info in &REGISTRY {
+    for info in REGISTRY {
         out.push((info.name, info.name));
         for alias in info.aliases {
             out.push((*alias, info.name));
@@ -104,7 +152,10 @@ static COMMON_OPTIONS: [OptionSpec; 5] = [
         "locale",
         OptionType::String,
         Some("en_US"),
-        "Locale of generated data (first_name, last_name, email): en_US, de_DE, fr_FR, es_ES.",
+        "Locale of generated data (names, addresses, cities, companies, phone layouts, \
+         default IBAN country): en_US, en_GB, de_DE, fr_FR, es_ES, it_IT, nl_NL, pl_PL, \
+         pt_BR (`de`, `de-DE` also work). Accepted by every strategy; ignored by those that \
+         generate nothing locale-dependent.",
     ),
     OptionSpec::optional(
         "keep_null",

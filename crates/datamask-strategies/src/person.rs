@@ -5,57 +5,54 @@
 //! every table of a domain. Names are not injective (there are only so many); `email` appends a
 //! keyed suffix by default so that it is.
 
+use crate::gen::Gen;
+use crate::locale::{self, Locale};
 use crate::util::{ascii_slug, int_in, match_case};
 use datamask_core::strategy::{
     BuildCtx, Injectivity, OptionSpec, OptionType, OptionValue, Options, Strategy, StrategyInfo,
 };
 use datamask_core::{ApplyCtx, Prf, Value};
 
-const LOCALES: &[&str] = &["en_US", "de_DE", "fr_FR", "es_ES"];
-
-/// (male first names, female first names, last names) for a locale.
-fn lists(locale: &str) -> [&'static str; 3] {
-    match locale {
-        "de_DE" => [
-            include_str!("data/de_DE_male.txt"),
-            include_str!("data/de_DE_female.txt"),
-            include_str!("data/de_DE_last.txt"),
-        ],
-        "fr_FR" => [
-            include_str!("data/fr_FR_male.txt"),
-            include_str!("data/fr_FR_female.txt"),
-            include_str!("data/fr_FR_last.txt"),
-        ],
-        "es_ES" => [
-            include_str!("data/es_ES_male.txt"),
-            include_str!("data/es_ES_female.txt"),
-            include_str!("data/es_ES_last.txt"),
-        ],
-        _ => [
-            include_str!("data/en_US_male.txt"),
-            include_str!("data/en_US_female.txt"),
-            include_str!("data/en_US_last.txt"),
-        ],
-    }
-}
-
-/// Resolves the common `locale` option (`de`, `de-DE`, `de_DE` all mean de_DE).
-fn locale(opts: &Options) -> Result<&'static str, String> {
-    let Some(OptionValue::String(given)) = opts.get("locale") else {
-        return Ok("en_US");
+/// The names of a locale (or of every locale when `locale_specific` is false) for a gender.
+fn first_names(opts: &Options, gender: &str) -> Result<Vec<&'static str>, String> {
+    let locales: Vec<&Locale> = if opts.bool_or("locale_specific", true) {
+        vec![locale::from_options(opts)?]
+    } else {
+        locale::all().iter().collect()
     };
-    let norm = given.replace('-', "_").to_ascii_lowercase();
-    LOCALES
+    Ok(locales
         .iter()
-        .find(|l| l.to_ascii_lowercase() == norm || l[..2] == norm)
-        .copied()
-        .ok_or_else(|| format!("option `locale` must be one of {}", LOCALES.join(", ")))
+        .flat_map(|l| match gender {
+            "male" => l.male.clone(),
+            "female" => l.female.clone(),
+            _ => l.male.iter().chain(&l.female).copied().collect(),
+        })
+        .collect())
 }
 
-/// The names of a list, in file order.
-fn words(list: &'static str) -> Vec<&'static str> {
-    list.split_whitespace().collect()
+/// Family names of a locale (or all), gendered forms where the locale has them.
+fn last_names(opts: &Options, gender: &str) -> Result<Vec<&'static str>, String> {
+    let locales: Vec<&Locale> = if opts.bool_or("locale_specific", true) {
+        vec![locale::from_options(opts)?]
+    } else {
+        locale::all().iter().collect()
+    };
+    Ok(locales
+        .iter()
+        .flat_map(|l| match (gender, l.last_female.is_empty()) {
+            ("female", false) => l.last_female.clone(),
+            ("any", false) => l.last.iter().chain(&l.last_female).copied().collect(),
+            _ => l.last.clone(),
+        })
+        .collect())
 }
+
+const LOCALE_SPECIFIC: OptionSpec = OptionSpec::optional(
+    "locale_specific",
+    OptionType::Boolean,
+    Some("true"),
+    "Draw from the `locale`'s list only; false draws from every bundled locale's names.",
+);
 
 /// A name list the PRF picks from.
 struct Names {
@@ -87,13 +84,16 @@ pub const FIRST_NAME: StrategyInfo = StrategyInfo {
     family: "faker",
     description: "Replaces a first name with a realistic one from a bundled list for the \
                   locale, chosen by the key, keeping ALL CAPS or all-lowercase style.",
-    options: &[OptionSpec::optional(
-        "gender",
-        OptionType::String,
-        Some("any"),
-        "Draw from male, female or both lists.",
-    )
-    .one_of(&["any", "male", "female"])],
+    options: &[
+        OptionSpec::optional(
+            "gender",
+            OptionType::String,
+            Some("any"),
+            "Draw from male, female or both lists.",
+        )
+        .one_of(&["any", "male", "female"]),
+        LOCALE_SPECIFIC,
+    ],
     accepts: &["text"],
     injective: Injectivity::Never,
     keyed: true,
@@ -108,13 +108,16 @@ pub const LAST_NAME: StrategyInfo = StrategyInfo {
     family: "faker",
     description: "Replaces a family name with a realistic one from a bundled list for the \
                   locale, chosen by the key, keeping ALL CAPS or all-lowercase style.",
-    options: &[OptionSpec::optional(
-        "gender",
-        OptionType::String,
-        Some("any"),
-        "Accepted for compatibility; family names do not depend on it.",
-    )
-    .one_of(&["any", "male", "female"])],
+    options: &[
+        OptionSpec::optional(
+            "gender",
+            OptionType::String,
+            Some("any"),
+            "For locales with gendered family names (pl_PL: Kowalski / Kowalska), the              form to use; elsewhere family names do not depend on it.",
+        )
+        .one_of(&["any", "male", "female"]),
+        LOCALE_SPECIFIC,
+    ],
     accepts: &["text"],
     injective: Injectivity::Never,
     keyed: true,
@@ -124,25 +127,18 @@ pub const LAST_NAME: StrategyInfo = StrategyInfo {
 };
 
 fn build_first_name(opts: &Options, ctx: &BuildCtx<'_>) -> Result<Box<dyn Strategy>, String> {
-    let [male, female, _] = lists(locale(opts)?);
-    let names = match opts.str_or("gender", "any") {
-        "male" => words(male),
-        "female" => words(female),
-        _ => words(male).into_iter().chain(words(female)).collect(),
-    };
     Ok(Box::new(NameStrategy(Names {
         prf: ctx.prf.clone(),
         purpose: "first_name",
-        names,
+        names: first_names(opts, opts.str_or("gender", "any"))?,
     })))
 }
 
 fn build_last_name(opts: &Options, ctx: &BuildCtx<'_>) -> Result<Box<dyn Strategy>, String> {
-    let [_, _, last] = lists(locale(opts)?);
     Ok(Box::new(NameStrategy(Names {
         prf: ctx.prf.clone(),
         purpose: "last_name",
-        names: words(last),
+        names: last_names(opts, opts.str_or("gender", "any"))?,
     })))
 }
 
@@ -214,7 +210,7 @@ struct Email {
 }
 
 fn build_email(opts: &Options, ctx: &BuildCtx<'_>) -> Result<Box<dyn Strategy>, String> {
-    let [male, female, last] = lists(locale(opts)?);
+    let loc = locale::from_options(opts)?;
     let domain = match opts.get("email_domain") {
         Some(OptionValue::String(d)) => {
             let d = d.trim().to_ascii_lowercase();
@@ -239,8 +235,8 @@ fn build_email(opts: &Options, ctx: &BuildCtx<'_>) -> Result<Box<dyn Strategy>, 
         random: opts.str_or("format", "name.surname") == "random",
         local_len: int_in(opts, "local_part_length", 10, 1, 40)? as usize,
         unique: opts.bool_or("ensure_unique", true),
-        first: words(male).into_iter().chain(words(female)).collect(),
-        last: words(last),
+        first: loc.male.iter().chain(&loc.female).copied().collect(),
+        last: loc.last.clone(),
     }))
 }
 
@@ -288,16 +284,20 @@ pub const PHONE: StrategyInfo = StrategyInfo {
             "format",
             OptionType::String,
             Some("preserve"),
-            "preserve = keep the input's layout; international = `+CC NNN NNN NNNN`; \
-             national = `(NNN) NNN-NNNN` for country code 1, `0NNN NNNNNNN` otherwise.",
+            "preserve = keep the input's layout; international / national = a number in \
+             the country's own layout (`+44 7700 900123`, `06 39 98 12 34`, ...) for the \
+             locales' countries, `+CC NNN NNN NNNN` / `0NNN NNNNNNN` for others. Where a \
+             country reserves numbers for fiction (US 555-01xx, UK 07700 900xxx, France \
+             06 39 98 xx xx), fake numbers come from there.",
         )
         .one_of(&["preserve", "international", "national"]),
         OptionSpec::optional(
             "country_code",
             OptionType::Any,
-            Some("1"),
+            None,
             "Country calling code, 1 to 3 digits (string or integer): kept when the input \
-             starts with `+` and it, used by the international format.",
+             starts with `+` and it, and selects the country's layout. Default: the \
+             locale's (1 for en_US, 44 for en_GB, ...).",
         ),
         OptionSpec::optional(
             "include_extension",
@@ -325,7 +325,7 @@ fn build_phone(opts: &Options, ctx: &BuildCtx<'_>) -> Result<Box<dyn Strategy>, 
     let cc = match opts.get("country_code") {
         Some(OptionValue::Int(i)) => i.to_string(),
         Some(OptionValue::String(s)) => s.trim_start_matches('+').to_string(),
-        None => "1".to_string(),
+        None => locale::from_options(opts)?.calling_code.to_string(),
         Some(_) => return Err("option `country_code` must be 1 to 3 digits".into()),
     };
     if cc.is_empty() || cc.len() > 3 || !cc.bytes().all(|b| b.is_ascii_digit()) {
@@ -375,28 +375,18 @@ impl Phone {
     }
 
     fn generate(&self, value: &Value) -> String {
-        let mut st = self.prf.stream("phone", value);
-        let mut d = |n: usize, first_nonzero: bool| -> String {
-            (0..n)
-                .map(|i| {
-                    let x = if i == 0 && first_nonzero {
-                        2 + st.below(8)
-                    } else {
-                        st.below(10)
-                    };
-                    char::from(b'0' + x as u8)
-                })
-                .collect()
+        let mut g = Gen::new(&self.prf, "phone", value);
+        let international = self.format == "international";
+        let pattern = match locale::by_calling_code(&self.cc) {
+            Some(l) if international => g.pick(&l.phone_international).to_string(),
+            Some(l) => g.pick(&l.phone_national).to_string(),
+            None if international => format!("+{} %## %## ####", self.cc),
+            None => "0%## %######".to_string(),
         };
-        let (a, b, c) = (d(3, true), d(3, true), d(4, false));
-        let mut out = match (self.format.as_str(), self.cc.as_str()) {
-            ("international", cc) => format!("+{cc} {a} {b} {c}"),
-            (_, "1") => format!("({a}) {b}-{c}"),
-            _ => format!("0{a} {b}{c}"),
-        };
+        let mut out = g.pattern(&pattern);
         if self.ext {
             out.push_str(" x");
-            out.push_str(&d(4, false));
+            out.push_str(&g.digits(4));
         }
         out
     }
@@ -533,9 +523,50 @@ mod tests {
             p.replace(|c: char| c.is_ascii_digit(), "d"),
             "(ddd) ddd-dddd xdddd"
         );
+        assert!(p.contains(") 555-01"), "{p}");
         let Value::Int(i) = run("phone", &opts(&[]), &Value::Int(4155550132)).unwrap() else {
             panic!()
         };
         assert_eq!(i.to_string().len(), 10);
+    }
+
+    /// National and international numbers fit each locale country's layout.
+    #[test]
+    fn phone_country_formats() {
+        let shape = |s: &str| s.replace(|c: char| c.is_ascii_digit(), "d");
+        for l in crate::locale::all() {
+            for (format, patterns) in [
+                ("national", &l.phone_national),
+                ("international", &l.phone_international),
+            ] {
+                let shapes: Vec<String> = patterns
+                    .iter()
+                    .map(|p| shape(&p.replace(['#', '%'], "0")))
+                    .collect();
+                for i in 0..100 {
+                    let p = text(
+                        run(
+                            "phone",
+                            &opts(&[("format", format), ("locale", l.code)]),
+                            &Value::text(i.to_string()),
+                        )
+                        .unwrap(),
+                    );
+                    assert!(shapes.contains(&shape(&p)), "{} {format}: {p}", l.code);
+                    if format == "international" {
+                        assert!(p.starts_with(&format!("+{} ", l.calling_code)), "{p}");
+                    }
+                }
+            }
+        }
+        let p = text(
+            run(
+                "phone",
+                &opts(&[("format", "international"), ("country_code", "81")]),
+                &Value::text("x"),
+            )
+            .unwrap(),
+        );
+        assert_eq!(shape(&p), "+dd ddd ddd dddd", "{p}");
     }
 }
