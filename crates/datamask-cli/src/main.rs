@@ -32,6 +32,8 @@ pub enum Format {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Find columns holding personal data: type, confidence and evidence per column
+    Scan(commands::scan::Args),
     /// Copy the source to the target, masking as the config says
     Run(commands::run::Args),
     /// Pre-flight: validate the config, the key, the source and the target; write nothing
@@ -86,6 +88,7 @@ impl From<anyhow::Error> for Failure {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = std::panic::catch_unwind(|| match cli.command {
+        Command::Scan(a) => commands::scan::run(a),
         Command::Run(a) => commands::run::run(a),
         Command::Check(a) => commands::check::run(a),
         Command::Plan(a) => commands::plan::run(a),

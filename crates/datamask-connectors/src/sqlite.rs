@@ -448,6 +448,20 @@ impl Source for SqliteSource {
         self.stream(table, sql, options)
     }
 
+    /// The first `rows` rows in rowid (or primary-key) order, with a `LIMIT`.
+    fn sample<'a>(&'a mut self, table: &TableSchema, rows: usize) -> Result<BatchIter<'a>> {
+        if !list_tables(&self.conn, &self.path)?.contains(&table.name) {
+            return Err(Error::MissingTable(table.name.clone()));
+        }
+        let mut sql = self.select_sql(table, None);
+        sql.push_str(&format!(" LIMIT {rows}"));
+        let options = ReadOptions {
+            batch_size: rows.clamp(1, 10_000),
+            filter: None,
+        };
+        self.stream(table, sql, &options)
+    }
+
     fn describe_query(&mut self, name: &str, sql: &str) -> Result<TableSchema> {
         let stmt = self.conn.prepare(sql).map_err(|e| query_error(name, e))?;
         if !stmt.readonly() {

@@ -31,6 +31,22 @@ pub trait Source {
     /// Streams the rows of `table` in source order.
     fn read<'a>(&'a mut self, table: &TableSchema, options: &ReadOptions) -> Result<BatchIter<'a>>;
 
+    /// Reads at most `rows` rows of `table` for discovery, deterministically and without
+    /// reading the rest of the table.
+    ///
+    /// The default takes the first rows of [`Source::read`] and then drops the stream, which is
+    /// right for sources that read lazily (files): nothing past those rows is read. Database
+    /// sources override it with a `LIMIT` on their ordered read (primary-key or rowid order),
+    /// so the server stops after `rows` rows as well.
+    fn sample<'a>(&'a mut self, table: &TableSchema, rows: usize) -> Result<BatchIter<'a>> {
+        let options = ReadOptions {
+            batch_size: rows.clamp(1, 10_000),
+            filter: None,
+        };
+        let batches = self.read(table, &options)?;
+        Ok(limit_rows(batches, rows))
+    }
+
     /// The shape of a SQL query's result, as a table called `name` (for `query:` entries in
     /// the config). Sources that do not speak SQL say so.
     fn describe_query(&mut self, name: &str, _sql: &str) -> Result<TableSchema> {
@@ -52,5 +68,55 @@ pub trait Source {
             table.name,
             self.kind()
         )))
+    }
+}
+
+/// Truncates a batch stream after `rows` rows; the inner stream is dropped as soon as the last
+/// wanted row has been seen, so a lazy reader stops reading there.
+pub fn limit_rows<'a>(batches: BatchIter<'a>, rows: usize) -> BatchIter<'a> {
+    let mut inner = Some(batches);
+    let mut left = rows;
+    Box::new(std::iter::from_fn(move || {
+        if left == 0 {
+            inner = None;
+            return None;
+        }
+        let next = inner.as_mut()?.next();
+        match next {
+            Some(Ok(mut batch)) => {
+                if batch.len() >= left {
+                    for column in &mut batch.columns {
+                        column.truncate(left);
+                    }
+                    left = 0;
+                    inner = None;
+                } else {
+                    left -= batch.len();
+                }
+                Some(Ok(batch))
+            }
+            other => {
+                inner = None;
+                other
+            }
+        }
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Value;
+
+    #[test]
+    fn limit_rows_stops_after_the_last_wanted_row() {
+        let pulled = std::cell::Cell::new(0);
+        let batches: BatchIter<'_> = Box::new((0..10).map(|i| {
+            pulled.set(pulled.get() + 1);
+            Ok(Batch::from_rows(1, vec![vec![Value::Int(i)]; 3]))
+        }));
+        let rows: usize = limit_rows(batches, 7).map(|b| b.unwrap().len()).sum();
+        assert_eq!(rows, 7);
+        assert_eq!(pulled.get(), 3);
     }
 }

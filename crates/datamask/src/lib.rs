@@ -6,6 +6,7 @@
 
 pub mod audit;
 pub mod config;
+pub mod discover;
 pub mod engine;
 pub mod guard;
 pub mod keys;

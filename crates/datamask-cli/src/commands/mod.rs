@@ -4,6 +4,7 @@ pub mod audit;
 pub mod check;
 pub mod plan;
 pub mod run;
+pub mod scan;
 pub mod strategies;
 
 use crate::Failure;

@@ -219,6 +219,17 @@ impl Source for MysqlSource {
         self.stream(table, sql, options)
     }
 
+    /// The first `rows` rows in key order, with a `LIMIT`: the server stops there.
+    fn sample<'a>(&'a mut self, table: &TableSchema, rows: usize) -> Result<BatchIter<'a>> {
+        let mut sql = self.select_sql(table, None);
+        sql.push_str(&format!(" LIMIT {rows}"));
+        let options = ReadOptions {
+            batch_size: rows.clamp(1, 10_000),
+            filter: None,
+        };
+        self.stream(table, sql, &options)
+    }
+
     /// Prepares the query (inside the read-only snapshot, so it cannot write) and describes
     /// its result columns from the server's metadata.
     fn describe_query(&mut self, name: &str, sql: &str) -> Result<TableSchema> {

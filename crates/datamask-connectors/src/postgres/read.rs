@@ -116,6 +116,20 @@ impl Source for PgSource {
         self.stream(&context, table, select, wires, options)
     }
 
+    /// The first `rows` rows in primary-key order (physical order without a key), with a
+    /// `LIMIT`: the server stops there, through the key's index when there is one.
+    fn sample<'a>(&'a mut self, table: &TableSchema, rows: usize) -> Result<BatchIter<'a>> {
+        let meta = self.meta(&table.name)?;
+        let (mut select, wires) = select_sql(&meta, table, None)?;
+        select.push_str(&format!(" LIMIT {rows}"));
+        let context = format!("table `{}`", table.name);
+        let options = ReadOptions {
+            batch_size: rows.clamp(1, 10_000),
+            filter: None,
+        };
+        self.stream(&context, table, select, wires, &options)
+    }
+
     fn describe_query(&mut self, name: &str, sql: &str) -> Result<TableSchema> {
         Ok(self.describe(name, sql)?.0)
     }
