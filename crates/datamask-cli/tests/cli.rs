@@ -850,3 +850,63 @@ fn a_second_concurrent_run_is_refused_while_the_first_completes() {
         .count();
     assert_eq!(runs, 1, "only the first run wrote a manifest");
 }
+
+/// Regression for "PII leaks through new columns": a column added to the source after
+/// `check --record` must stop the next run until someone looks at it.
+#[test]
+fn new_source_column_after_record_stops_the_run() {
+    let dir = quickstart();
+    let out = datamask(dir.path())
+        .env("DATAMASK_KEY", KEY)
+        .args(["check", "--record"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        stdout.contains("schema  recorded datamask.lock"),
+        "{stdout}"
+    );
+    let lock = std::fs::read_to_string(dir.path().join("datamask.lock")).unwrap();
+    assert!(lock.contains("\"customers\""), "{lock}");
+    run_ok(dir.path(), KEY, &[]);
+
+    let conn = rusqlite::Connection::open(dir.path().join("shop.db")).unwrap();
+    conn.execute_batch("ALTER TABLE customers ADD COLUMN passport_no TEXT")
+        .unwrap();
+    drop(conn);
+    let out = datamask(dir.path())
+        .env("DATAMASK_KEY", KEY)
+        .args(["run", "--yes"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains("column `customers.passport_no` is new (TEXT)"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("--accept-schema-change"), "{stderr}");
+    // `check` reports the same drift.
+    let out = datamask(dir.path())
+        .env("DATAMASK_KEY", KEY)
+        .arg("check")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(stdout.contains("ERR schema"), "{stdout}");
+    // Accepting the change for one run works; recording it makes it the new normal.
+    run_ok(dir.path(), KEY, &["--accept-schema-change"]);
+    let out = datamask(dir.path())
+        .env("DATAMASK_KEY", KEY)
+        .args(["check", "--record"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    run_ok(dir.path(), KEY, &[]);
+}

@@ -36,6 +36,8 @@ pub struct RunOptions {
     pub jobs: usize,
     /// Who runs datamask, for the manifest and the run lock; default: the OS user.
     pub actor: Option<String>,
+    /// Run even when the source schema differs from the recorded schema lock.
+    pub accept_schema_change: bool,
 }
 
 impl Default for RunOptions {
@@ -47,6 +49,7 @@ impl Default for RunOptions {
             command: Vec::new(),
             jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
             actor: None,
+            accept_schema_change: false,
         }
     }
 }
@@ -116,6 +119,13 @@ pub enum RunError {
     Data(#[from] datamask_core::Error),
     #[error("audit: {0}")]
     Audit(#[from] AuditError),
+    #[error(transparent)]
+    Lock(#[from] crate::lock::LockError),
+    #[error("the source schema changed since {} was recorded:\n{}\n  = help: give the new columns a rule (or check that `preserve` is right for them), then record the schema again with `datamask check --record`; or pass --accept-schema-change for this run", .lock.display(), .changes.iter().map(|c| format!("  - {c}")).collect::<Vec<_>>().join("\n"))]
+    SchemaChanged {
+        lock: PathBuf,
+        changes: Vec<crate::lock::SchemaChange>,
+    },
 }
 
 impl RunError {
@@ -232,6 +242,14 @@ pub fn run(
     };
     let mut source = open_source(config, options.batch_size)?;
     let (plan, tables) = plan(config, source.as_mut())?;
+    if let crate::lock::LockStatus::Changed(changes) = crate::lock::status(config, &tables)? {
+        if !options.accept_schema_change {
+            return Err(RunError::SchemaChanged {
+                lock: crate::lock::path(config),
+                changes,
+            });
+        }
+    }
     let mut target_opts = file_options(
         config.target.as_ref().ok_or(RunError::NoTarget)?,
         options.batch_size,

@@ -10,6 +10,7 @@ pub mod discover;
 pub mod engine;
 pub mod guard;
 pub mod keys;
+pub mod lock;
 pub mod plan;
 
 pub use config::Config;

@@ -10,6 +10,10 @@ pub struct Args {
     config: ConfigArg,
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
+    /// Record the source schema in the lock file beside the config (`run` then stops when it
+    /// changes)
+    #[arg(long)]
+    record: bool,
 }
 
 #[derive(Serialize)]
@@ -45,17 +49,19 @@ pub fn run(args: Args) -> Result<(), Failure> {
             .map_err(|e| e.to_string()),
     );
     let source = engine::open_source(&config, 1024).map_err(|e| e.to_string());
-    let plan = source.and_then(|mut s| {
-        engine::plan(&config, s.as_mut())
-            .map(|(plan, tables)| (tables.len(), plan))
-            .map_err(|e| e.to_string())
-    });
+    let plan =
+        source.and_then(|mut s| engine::plan(&config, s.as_mut()).map_err(|e| e.to_string()));
     match plan {
-        Ok((n, plan)) => {
+        Ok((plan, tables)) => {
             record(
                 "source",
-                Ok(format!("{} is readable: {n} tables", config.source.url)),
+                Ok(format!(
+                    "{} is readable: {} tables",
+                    config.source.url,
+                    tables.len()
+                )),
             );
+            record("schema", schema_lock(&config, &tables, args.record));
             let masked: usize = plan.copied().map(|t| t.masked_columns()).sum();
             record(
                 "plan",
@@ -109,4 +115,33 @@ pub fn run(args: Args) -> Result<(), Failure> {
         )));
     }
     Ok(())
+}
+
+/// The schema-lock line: records the lock with `--record`, else compares with it.
+fn schema_lock(
+    config: &datamask::Config,
+    tables: &[datamask_core::TableSchema],
+    record: bool,
+) -> Result<String, String> {
+    use datamask::lock::{self, LockStatus};
+    let name = lock::path(config).display().to_string();
+    if record {
+        return lock::record(config, tables)
+            .map(|p| format!("recorded {} ({} tables)", p.display(), tables.len()))
+            .map_err(|e| e.to_string());
+    }
+    match lock::status(config, tables).map_err(|e| e.to_string())? {
+        LockStatus::Unrecorded => Ok(format!(
+            "no schema lock yet ({name}); `datamask check --record` writes one so that `run` stops on schema changes"
+        )),
+        LockStatus::Matches => Ok(format!("the source matches {name}")),
+        LockStatus::Changed(changes) => Err(format!(
+            "the source changed since {name} was recorded:\n{}\n        = help: give new columns a rule, then `datamask check --record` to accept the changes",
+            changes
+                .iter()
+                .map(|c| format!("        - {c}"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        )),
+    }
 }

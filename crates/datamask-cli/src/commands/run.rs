@@ -21,6 +21,9 @@ pub struct Args {
     /// Rows per batch (output does not depend on it)
     #[arg(long, default_value_t = 8192, value_parser = clap::value_parser!(u64).range(1..))]
     batch_size: u64,
+    /// Run even if the source schema changed since `datamask check --record`
+    #[arg(long)]
+    accept_schema_change: bool,
     /// Summary format on stdout
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
@@ -40,6 +43,7 @@ pub fn run(args: Args) -> Result<(), Failure> {
         command: std::env::args().collect(),
         jobs: args.jobs.unwrap_or(defaults.jobs).max(1),
         actor: args.actor.clone().filter(|a| !a.trim().is_empty()),
+        accept_schema_change: args.accept_schema_change,
     };
     let bars = Bars::new();
     let report = match engine::run(&config, &key, &options, &bars) {
