@@ -44,6 +44,8 @@ enum Command {
     Strategies(commands::strategies::Args),
     /// Print a new random master key (64 hex digits)
     Keygen,
+    /// Check a finished target against its source: leaks, integrity, determinism
+    Verify(commands::verify::Args),
     /// Inspect and verify the signed run history
     Audit(commands::audit::Args),
 }
@@ -94,6 +96,7 @@ fn main() -> ExitCode {
         Command::Plan(a) => commands::plan::run(a),
         Command::Strategies(a) => commands::strategies::run(a),
         Command::Keygen => commands::keygen(),
+        Command::Verify(a) => commands::verify::run(a),
         Command::Audit(a) => commands::audit::run(a),
     });
     match result {

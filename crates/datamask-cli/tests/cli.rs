@@ -910,3 +910,300 @@ fn new_source_column_after_record_stops_the_run() {
     assert!(out.status.success());
     run_ok(dir.path(), KEY, &[]);
 }
+
+fn sqlite_exec(db: &Path, sql: &str) {
+    rusqlite::Connection::open(db)
+        .unwrap()
+        .execute_batch(sql)
+        .unwrap();
+}
+
+fn verify_json(dir: &Path, extra: &[&str]) -> (Option<i32>, serde_json::Value, String) {
+    let out = datamask(dir)
+        .env("DATAMASK_KEY", KEY)
+        .args(["verify", "--format", "json"])
+        .args(extra)
+        .output()
+        .unwrap();
+    let json = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    (
+        out.status.code(),
+        json,
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+/// The findings of table `t` as `(check, columns, count, rows)`.
+fn findings(report: &serde_json::Value, t: &str) -> Vec<(String, String, u64, String)> {
+    let table = report["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["table"] == t)
+        .unwrap_or_else(|| panic!("no table {t}"));
+    table["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let join = |v: &serde_json::Value| {
+                v.as_array()
+                    .map(|a| {
+                        a.iter()
+                            .map(|x| x.as_str().unwrap().to_string())
+                            .collect::<Vec<_>>()
+                            .join(",")
+                    })
+                    .unwrap_or_default()
+            };
+            (
+                f["check"].as_str().unwrap().to_string(),
+                join(&f["columns"]),
+                f["count"].as_u64().unwrap(),
+                join(&f["rows"]),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn verify_passes_a_clean_run_and_names_a_planted_original_value() {
+    let dir = quickstart();
+    let out = run_ok(dir.path(), KEY, &[]);
+    assert!(out.contains("verified: no leaks"), "{out}");
+    let ok = datamask(dir.path())
+        .env("DATAMASK_KEY", KEY)
+        .arg("verify")
+        .output()
+        .unwrap();
+    let text = String::from_utf8(ok.stdout).unwrap();
+    assert!(ok.status.success(), "{text}");
+    assert!(
+        text.contains("ok: 4 tables verified, no problems"),
+        "{text}"
+    );
+    // Plant the original email of customer 5 into customer 7, and customer 9's original
+    // first name into customer 8 (first names are a small vocabulary: the check must tell a
+    // planted value from a masked one that happens to equal some original).
+    let (src, dst) = (dir.path().join("shop.db"), dir.path().join("masked.db"));
+    let original = |col: &str, id: i64| match &rows(
+        &src,
+        &format!("SELECT {col} FROM customers WHERE id = {id}"),
+    )[0][0]
+    {
+        Sql::Text(s) => s.clone(),
+        other => panic!("{other:?}"),
+    };
+    let (email, name) = (original("email", 5), original("first_name", 9));
+    sqlite_exec(
+        &dst,
+        &format!(
+            "UPDATE customers SET email = '{email}' WHERE id = 7;
+             UPDATE customers SET first_name = '{name}' WHERE id = 8;"
+        ),
+    );
+    let (code, report, stderr) = verify_json(dir.path(), &[]);
+    assert_eq!(code, Some(1));
+    assert!(stderr.contains("verification found"), "{stderr}");
+    let found = findings(&report, "customers");
+    assert!(
+        found.contains(&("leak".into(), "email".into(), 1, "id=7".into())),
+        "{found:?}"
+    );
+    assert!(
+        found.contains(&("leak".into(), "first_name".into(), 1, "id=8".into())),
+        "{found:?}"
+    );
+    assert!(found
+        .iter()
+        .all(|f| f.0 != "leak" || f.3 == "id=7" || f.3 == "id=8"));
+    for t in ["products", "orders", "order_items"] {
+        assert!(findings(&report, t).is_empty(), "{t}");
+    }
+    let text = datamask(dir.path())
+        .env("DATAMASK_KEY", KEY)
+        .arg("verify")
+        .output()
+        .unwrap();
+    let all = format!(
+        "{}{}{}",
+        String::from_utf8_lossy(&text.stdout),
+        String::from_utf8_lossy(&text.stderr),
+        report
+    );
+    assert!(
+        all.contains(
+            "FAIL customers.email: 1 original value(s) found in the masked output (rows: id=7)"
+        ),
+        "{all}"
+    );
+    assert!(
+        !all.contains(&email) && !all.contains(&name),
+        "a report shows a value"
+    );
+}
+
+#[test]
+fn verify_reports_broken_integrity() {
+    let dir = quickstart();
+    run_ok(dir.path(), KEY, &[]);
+    let dst = dir.path().join("masked.db");
+    // Tables rebuilt without their constraints, so the damage can be done.
+    sqlite_exec(
+        &dst,
+        "PRAGMA foreign_keys = OFF;
+         UPDATE orders SET customer_id = 99999 WHERE id = 3;
+         CREATE TABLE oi AS SELECT * FROM order_items;
+         INSERT INTO oi SELECT * FROM order_items WHERE rowid <= 2;
+         DROP TABLE order_items; ALTER TABLE oi RENAME TO order_items;
+         CREATE TABLE c2 AS SELECT * FROM customers;
+         UPDATE c2 SET last_name = NULL WHERE id = 4;
+         DROP TABLE customers; ALTER TABLE c2 RENAME TO customers;
+         DROP TABLE products;",
+    );
+    let (code, report, _) = verify_json(dir.path(), &["--sample-rows", "0"]);
+    assert_eq!(code, Some(1));
+    assert_eq!(
+        findings(&report, "customers"),
+        [("not_null".into(), "last_name".into(), 1, "id=4".into())]
+    );
+    assert_eq!(
+        findings(&report, "orders"),
+        [("foreign_key".into(), "customer_id".into(), 1, "id=3".into())]
+    );
+    assert_eq!(
+        findings(&report, "order_items"),
+        [
+            ("row_count".into(), String::new(), 2, String::new()),
+            (
+                "unique".into(),
+                "order_id,product_id".into(),
+                2,
+                "order_id=1, product_id=10,order_id=1, product_id=12".into()
+            )
+        ]
+    );
+    assert_eq!(
+        findings(&report, "products"),
+        [("missing_table".into(), String::new(), 1, String::new())]
+    );
+    let warnings = report["tables"][3]["warnings"].to_string();
+    assert!(
+        warnings.contains(
+            "foreign key (product_id) not checked: `products` is missing from the target"
+        ),
+        "{warnings}"
+    );
+}
+
+#[test]
+fn runs_record_their_verification_in_the_manifest() {
+    let dir = quickstart();
+    run_ok(dir.path(), KEY, &[]);
+    run_ok(dir.path(), KEY, &["--no-verify"]);
+    let show = |n: &str| -> serde_json::Value {
+        let out = datamask(dir.path())
+            .args(["audit", "show", n])
+            .output()
+            .unwrap();
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let first = show("1");
+    assert_eq!(first["verification"]["ok"], true);
+    assert_eq!(first["verification"]["mode"], "after_run");
+    assert_eq!(first["verification"]["tables"][0]["sampled_rows"], 1000);
+    assert!(show("2")["verification"].is_null());
+}
+
+/// A MariaDB/MySQL database name for one test, dropped (with datamask's helper databases)
+/// at the end. The server comes from `scripts/services.sh`.
+struct MyDb(String);
+
+impl MyDb {
+    fn named(tag: &str) -> Self {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos();
+        MyDb(format!("dm_cli_{tag}_{}_{nanos}", std::process::id()))
+    }
+
+    fn url(&self) -> String {
+        format!("mysql://root@127.0.0.1:3306/{}", self.0)
+    }
+}
+
+impl Drop for MyDb {
+    fn drop(&mut self) {
+        for suffix in ["", "__dm_stage", "__dm_old", "__dm_lock"] {
+            let _ = std::process::Command::new("mysql")
+                .args(["-h", "127.0.0.1", "-u", "root", "-e"])
+                .arg(format!("DROP DATABASE IF EXISTS `{}{suffix}`", self.0))
+                .output();
+        }
+    }
+}
+
+#[test]
+fn verification_is_clean_across_engines() {
+    let src = PgDb::new("vsrc");
+    psql(
+        &src.0,
+        "CREATE TYPE mood AS ENUM ('happy', 'sad');
+         CREATE TABLE customers (id serial PRIMARY KEY, email varchar(120) NOT NULL UNIQUE,
+           name text, mood mood, tags text[], active boolean, score numeric(10,2),
+           seen timestamptz, born date, uid uuid, doc jsonb, ratio real, precise float8,
+           at time, b bytea);
+         CREATE TABLE orders (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+           customer_id int NOT NULL REFERENCES customers(id), total numeric(10,2), note jsonb);
+         INSERT INTO customers (email, name, mood, tags, active, score, seen, born, uid, doc,
+           ratio, precise, at, b)
+         SELECT 'user' || g || '@corp.example', 'Name ' || g, 'happy', ARRAY['a', 'b'],
+           g % 2 = 0, g * 1.25, timestamptz '2024-01-01 00:00:00+00' - g * interval '1 hour',
+           date '2000-01-01' + g, md5(g::text)::uuid, '{\"k\": 1, \"a\": [1, 2]}', g / 3.0,
+           g / 7.0, time '10:00:00' + g * interval '1 second', '\\x0102'
+         FROM generate_series(1, 300) g;
+         INSERT INTO orders (customer_id, total, note)
+         SELECT (g % 300) + 1, g * 1.5, '{\"k\": 1}' FROM generate_series(1, 900) g;",
+    );
+    let (pg_out, my_out) = (PgDb::new("vdst"), MyDb::named("vdst"));
+    let dir = tempfile::tempdir().unwrap();
+    let targets = [
+        "sqlite://out.db".to_string(),
+        "{ url: csv/, format: csv }".into(),
+        "{ url: jsonl/, format: jsonl }".into(),
+        "{ url: parquet/, format: parquet }".into(),
+        format!("\"{}\"", pg_out.url()),
+        format!("\"{}\"", my_out.url()),
+    ];
+    for (i, target) in targets.iter().enumerate() {
+        let cfg = format!(
+            "version: 1\nsource: \"{}\"\ntarget: {target}\ntables:\n  public.customers:\n    columns:\n      email: email\n      name: first_name\n      born: {{ strategy: date_shift, max_days: 30 }}\n      score: noise\n",
+            src.url()
+        );
+        let file = format!("c{i}.yaml");
+        std::fs::write(dir.path().join(&file), cfg).unwrap();
+        let run = datamask(dir.path())
+            .env("DATAMASK_KEY", KEY)
+            .args(["run", "--yes", "-c", &file])
+            .output()
+            .unwrap();
+        let out = String::from_utf8_lossy(&run.stdout);
+        assert!(
+            run.status.success() && out.contains("verified: no leaks"),
+            "{target}: {out}{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        let verify = datamask(dir.path())
+            .env("DATAMASK_KEY", KEY)
+            .args(["verify", "-c", &file])
+            .output()
+            .unwrap();
+        assert!(
+            verify.status.success(),
+            "{target}: {}",
+            String::from_utf8_lossy(&verify.stdout)
+        );
+    }
+}

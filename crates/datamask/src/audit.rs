@@ -28,6 +28,8 @@ pub enum AuditError {
     NoDirectory(PathBuf),
     #[error("no run `{0}` in the audit directory")]
     UnknownRun(String),
+    #[error("`{0}` matches {1} runs; give more of the run id, or the run number")]
+    AmbiguousRun(String, usize),
     #[error("invalid audit signing key in {0}: expected 64 hex digits")]
     BadSigningKey(PathBuf),
     /// The first manifest that fails verification, and why.
@@ -325,19 +327,29 @@ fn verify_one(e: &Entry) -> Result<String, String> {
     Ok(pk_hex.to_string())
 }
 
-/// Finds a run by sequence number, run id or a unique prefix of either.
+/// Finds a run by sequence number, run id, or a unique prefix of a run id or file name. A
+/// number is a sequence number first (run ids start with a year, so `2` would otherwise be
+/// ambiguous as soon as there are two runs).
 pub fn find(dir: &Path, run: &str) -> Result<Entry, AuditError> {
     let all = entries(dir)?;
+    if let Ok(n) = run.parse::<u64>() {
+        if let Some(e) = all.iter().find(|e| e.seq == n) {
+            return Ok(e.clone());
+        }
+    }
+    if let Some(e) = all.iter().find(|e| e.field("run_id") == Some(run)) {
+        return Ok(e.clone());
+    }
     let matches: Vec<Entry> = all
         .into_iter()
         .filter(|e| {
-            run.parse::<u64>().is_ok_and(|n| n == e.seq)
-                || e.field("run_id").is_some_and(|id| id.starts_with(run))
+            e.field("run_id").is_some_and(|id| id.starts_with(run))
                 || e.file_name().starts_with(run)
         })
         .collect();
     match <[Entry; 1]>::try_from(matches) {
         Ok([e]) => Ok(e),
+        Err(m) if m.len() > 1 => Err(AuditError::AmbiguousRun(run.to_string(), m.len())),
         Err(_) => Err(AuditError::UnknownRun(run.to_string())),
     }
 }
@@ -417,5 +429,9 @@ mod tests {
         assert_eq!(find(dir.path(), "2").unwrap().seq, 2);
         assert_eq!(find(dir.path(), "r1").unwrap().seq, 1);
         assert!(find(dir.path(), "zz").is_err());
+        assert!(matches!(
+            find(dir.path(), "r"),
+            Err(AuditError::AmbiguousRun(_, 2))
+        ));
     }
 }

@@ -8,6 +8,7 @@ use crate::audit::{self, AuditError, Signer25519};
 use crate::config::{Config, Connection, Diagnostic};
 use crate::plan::TableAction;
 use crate::plan::{Plan, TablePlan};
+use crate::verify::{Collector, TableExpect, Verifier, VerifyOptions, VerifyReport};
 use datamask_connectors::lock::{Holder, LockError, RunLock};
 use datamask_connectors::{FileOptions, Format, Location};
 use datamask_core::source::ReadOptions;
@@ -38,6 +39,8 @@ pub struct RunOptions {
     pub actor: Option<String>,
     /// Run even when the source schema differs from the recorded schema lock.
     pub accept_schema_change: bool,
+    /// Verify the target after writing it (`verify.after_run` in the config).
+    pub verify: bool,
 }
 
 impl Default for RunOptions {
@@ -50,6 +53,7 @@ impl Default for RunOptions {
             jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
             actor: None,
             accept_schema_change: false,
+            verify: true,
         }
     }
 }
@@ -91,6 +95,9 @@ pub struct RunReport {
     pub target: String,
     pub tables: Vec<TableReport>,
     pub elapsed_ms: u64,
+    /// The check of the target at the end of the run (none for dry runs or when disabled).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verification: Option<VerifyReport>,
     /// The manifest written for this run (none for dry runs).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub manifest: Option<PathBuf>,
@@ -145,7 +152,7 @@ pub fn location(config: &Config, conn: &Connection) -> Result<Location, RunError
     Ok(datamask_connectors::parse_location(conn.url.expose(), format)?.resolve(&config.base_dir))
 }
 
-fn file_options(conn: &Connection, batch_size: usize) -> FileOptions {
+pub(crate) fn file_options(conn: &Connection, batch_size: usize) -> FileOptions {
     let mut o = FileOptions::default();
     if let Some(d) = conn.delimiter {
         o.delimiter = d;
@@ -280,10 +287,24 @@ pub fn run(
         }
         Some(sink)
     };
-    let reports = copy_tables(config, &plan, key, sink.as_mut(), options, reporter)?;
+    let verifier = (options.verify && !options.dry_run)
+        .then(|| Verifier::new(key, VerifyOptions::from_config(config)));
+    let (reports, expects) = copy_tables(
+        config,
+        &plan,
+        key,
+        sink.as_mut(),
+        options,
+        reporter,
+        verifier.as_ref(),
+    )?;
     if let Some(sink) = sink {
         sink.commit()?;
     }
+    let verification = match &verifier {
+        Some(v) => Some(v.check(config, &plan, &expects, "after_run")?),
+        None => None,
+    };
     let mut report = RunReport {
         run_id,
         dry_run: options.dry_run,
@@ -291,6 +312,7 @@ pub fn run(
         target: plan.target.clone().unwrap_or_default(),
         tables: reports,
         elapsed_ms: clock.elapsed().as_millis() as u64,
+        verification,
         manifest: None,
     };
     if !options.dry_run {
@@ -386,6 +408,9 @@ fn compile(table: &TablePlan, key: &MasterKey) -> Result<Vec<Compiled>, RunError
     Ok(out)
 }
 
+/// The input values of the columns a batch's masking replaced: `(column index, values)`.
+pub(crate) type Originals = Vec<(usize, Vec<Value>)>;
+
 /// What a reader thread sends for one table: masked batches, or the error that stopped it.
 /// The channel closing means the table is complete.
 type Produced = Result<Batch, RunError>;
@@ -401,10 +426,10 @@ fn copy_tables(
     mut sink: Option<&mut Box<dyn Sink + Send>>,
     options: &RunOptions,
     reporter: &dyn Reporter,
-) -> Result<Vec<TableReport>, RunError> {
+    verifier: Option<&Verifier>,
+) -> Result<(Vec<TableReport>, Vec<TableExpect>), RunError> {
     let copied: Vec<&TablePlan> = plan.copied().collect();
     let jobs = options.jobs.clamp(1, copied.len().max(1));
-    let next = AtomicUsize::new(0);
     let (senders, receivers): (Vec<_>, Vec<_>) = copied
         .iter()
         .map(|_| {
@@ -412,80 +437,120 @@ fn copy_tables(
             (Mutex::new(Some(tx)), rx)
         })
         .unzip();
+    let readers = Readers {
+        config,
+        tables: &copied,
+        key,
+        options,
+        reporter,
+        next: AtomicUsize::new(0),
+        senders,
+        verifier,
+        expects: copied.iter().map(|_| Mutex::new(None)).collect(),
+    };
     let mut reports: Vec<TableReport> = Vec::new();
     std::thread::scope(|scope| {
         // Owned by this closure, so they are dropped (unblocking any reader) before the
         // scope joins the threads, even when writing fails.
         let receivers = receivers;
         for _ in 0..jobs {
-            scope.spawn(|| read_tables(config, &copied, key, options, reporter, &next, &senders));
+            scope.spawn(|| readers.run());
         }
         for (table, rx) in copied.iter().zip(&receivers) {
             reports.push(write_table(table, rx, sink.as_deref_mut(), reporter)?);
         }
         Ok::<(), RunError>(())
     })?;
-    Ok(plan
+    let expects = readers
+        .expects
+        .into_iter()
+        .filter_map(|m| m.into_inner().ok().flatten())
+        .collect();
+    let reports = plan
         .tables
         .iter()
         .map(|t| match reports.iter().position(|r| r.table == t.name) {
             Some(i) if t.action == TableAction::Copy => reports.remove(i),
             _ => TableReport::empty(t),
         })
-        .collect())
+        .collect();
+    Ok((reports, expects))
 }
 
-/// A reader thread: claims the next unclaimed table until none is left.
-fn read_tables(
-    config: &Config,
-    tables: &[&TablePlan],
-    key: &MasterKey,
-    options: &RunOptions,
-    reporter: &dyn Reporter,
-    next: &AtomicUsize,
-    senders: &[Mutex<Option<SyncSender<Produced>>>],
-) {
-    let mut source: Option<Box<dyn Source + Send>> = None;
-    loop {
-        let i = next.fetch_add(1, Ordering::SeqCst);
-        let (Some(table), Some(slot)) = (tables.get(i), senders.get(i)) else {
-            return;
-        };
-        let Some(tx) = slot.lock().ok().and_then(|mut s| s.take()) else {
-            return;
-        };
-        let opened = match source.take() {
-            Some(s) => Ok(s),
-            None => open_source(config, options.batch_size),
-        };
-        match opened {
-            Ok(mut s) => {
-                reporter.table_started(&table.name, table.estimated_rows);
-                if let Err(e) = produce(table, key, s.as_mut(), options, &tx) {
+/// What the reader threads share.
+struct Readers<'a> {
+    config: &'a Config,
+    tables: &'a [&'a TablePlan],
+    key: &'a MasterKey,
+    options: &'a RunOptions,
+    reporter: &'a dyn Reporter,
+    next: AtomicUsize,
+    senders: Vec<Mutex<Option<SyncSender<Produced>>>>,
+    /// Set when the run verifies its target: each table's expectations land in its slot.
+    verifier: Option<&'a Verifier>,
+    expects: Vec<Mutex<Option<TableExpect>>>,
+}
+
+impl Readers<'_> {
+    /// A reader thread: claims the next unclaimed table until none is left.
+    fn run(&self) {
+        let mut source: Option<Box<dyn Source + Send>> = None;
+        loop {
+            let i = self.next.fetch_add(1, Ordering::SeqCst);
+            let (Some(table), Some(slot)) = (self.tables.get(i), self.senders.get(i)) else {
+                return;
+            };
+            let Some(tx) = slot.lock().ok().and_then(|mut s| s.take()) else {
+                return;
+            };
+            let opened = match source.take() {
+                Some(s) => Ok(s),
+                None => open_source(self.config, self.options.batch_size),
+            };
+            let mut s = match opened {
+                Ok(s) => s,
+                Err(e) => {
                     let _ = tx.send(Err(e));
                     return;
                 }
-                source = Some(s);
-            }
-            Err(e) => {
+            };
+            self.reporter
+                .table_started(&table.name, table.estimated_rows);
+            let mut collector = self.verifier.map(|v| v.collector(table));
+            let produced = produce(
+                table,
+                self.key,
+                s.as_mut(),
+                self.options,
+                &tx,
+                collector.as_mut(),
+            );
+            if let Err(e) = produced {
                 let _ = tx.send(Err(e));
                 return;
             }
+            if let (Some(c), Some(slot)) = (collector, self.expects.get(i)) {
+                if let Ok(mut slot) = slot.lock() {
+                    *slot = Some(c.finish());
+                }
+            }
+            source = Some(s);
         }
     }
 }
 
-/// Reads and masks one table into `tx`. Stops quietly when the writer hung up.
-fn produce(
+/// Reads and masks one table, handing each masked batch and the original values of its masked
+/// columns to `each`; stops early when `each` returns `Ok(false)`.
+pub(crate) fn mask_table(
     table: &TablePlan,
     key: &MasterKey,
     source: &mut dyn Source,
-    options: &RunOptions,
-    tx: &SyncSender<Produced>,
+    batch_size: usize,
+    mut each: impl FnMut(Batch, Originals) -> Result<bool, RunError>,
 ) -> Result<(), RunError> {
     let compiled = compile(table, key)?;
     let read = ReadOptions {
-        batch_size: options.batch_size,
+        batch_size,
         filter: table.filter.clone(),
     };
     let mut rows = 0u64;
@@ -494,13 +559,37 @@ fn produce(
         None => source.read(&table.schema, &read)?,
     };
     for batch in batches {
-        let batch = mask_batch(table, &compiled, batch?, rows)?;
+        let (batch, originals) = mask_batch(table, &compiled, batch?, rows)?;
         rows += batch.len() as u64;
-        if tx.send(Ok(batch)).is_err() {
+        if !each(batch, originals)? {
             break;
         }
     }
     Ok(())
+}
+
+/// Reads and masks one table into `tx`, showing every batch to `collector` when the run
+/// verifies. Stops quietly when the writer hung up.
+fn produce(
+    table: &TablePlan,
+    key: &MasterKey,
+    source: &mut dyn Source,
+    options: &RunOptions,
+    tx: &SyncSender<Produced>,
+    mut collector: Option<&mut Collector>,
+) -> Result<(), RunError> {
+    mask_table(
+        table,
+        key,
+        source,
+        options.batch_size,
+        |batch, originals| {
+            if let Some(c) = collector.as_deref_mut() {
+                c.observe(&batch, &originals);
+            }
+            Ok(tx.send(Ok(batch)).is_ok())
+        },
+    )
 }
 
 /// Writes one table's masked batches (or, in a dry run, only counts them) and checksums them.
@@ -542,14 +631,15 @@ fn write_table(
     Ok(report)
 }
 
-/// Applies every compiled column to a batch. `first_row` is the 0-based ordinal of the
-/// batch's first row in the table, used to name rows in errors.
+/// Applies every compiled column to a batch, returning it with the original values of the
+/// columns it replaced (`(column index, values)`, for verification). `first_row` is the 0-based
+/// ordinal of the batch's first row in the table, used to name rows in errors.
 fn mask_batch(
     table: &TablePlan,
     compiled: &[Compiled],
     mut batch: Batch,
     first_row: u64,
-) -> Result<Batch, RunError> {
+) -> Result<(Batch, Originals), RunError> {
     let mut masked: Vec<(usize, Vec<Value>)> = Vec::with_capacity(compiled.len());
     for c in compiled {
         let column = &table.schema.columns[c.index];
@@ -573,10 +663,11 @@ fn mask_batch(
         }
         masked.push((c.index, out));
     }
-    for (index, values) in masked {
-        batch.columns[index] = values;
-    }
-    Ok(batch)
+    let originals = masked
+        .into_iter()
+        .map(|(index, values)| (index, std::mem::replace(&mut batch.columns[index], values)))
+        .collect();
+    Ok((batch, originals))
 }
 
 /// Names a row: its 1-based position, plus its primary key when the key is not masked (a
@@ -700,6 +791,7 @@ fn manifest_body(
         "source_schema_fingerprint": schema_fingerprint(tables),
         "unlisted_columns": plan.unlisted_columns,
         "tables": table_entries,
+        "verification": report.verification,
     });
     body.as_object().cloned().unwrap_or_default()
 }

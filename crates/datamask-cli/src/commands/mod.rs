@@ -6,6 +6,7 @@ pub mod plan;
 pub mod run;
 pub mod scan;
 pub mod strategies;
+pub mod verify;
 
 use crate::Failure;
 use datamask::config::ConfigError;

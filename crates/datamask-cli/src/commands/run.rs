@@ -30,6 +30,9 @@ pub struct Args {
     /// Who runs this, for the manifest (default: the operating-system user)
     #[arg(long)]
     actor: Option<String>,
+    /// Skip the check of the target at the end (verify.after_run: false does the same)
+    #[arg(long)]
+    no_verify: bool,
 }
 
 pub fn run(args: Args) -> Result<(), Failure> {
@@ -44,6 +47,7 @@ pub fn run(args: Args) -> Result<(), Failure> {
         jobs: args.jobs.unwrap_or(defaults.jobs).max(1),
         actor: args.actor.clone().filter(|a| !a.trim().is_empty()),
         accept_schema_change: args.accept_schema_change,
+        verify: config.verify.after_run && !args.no_verify,
     };
     let bars = Bars::new();
     let report = match engine::run(&config, &key, &options, &bars) {
@@ -55,8 +59,19 @@ pub fn run(args: Args) -> Result<(), Failure> {
     }
     .map_err(|e| Failure::from(anyhow::Error::new(e)))?;
     match args.format {
-        Format::Json => super::print_json(&report),
-        Format::Text => super::print(&summary(&report)),
+        Format::Json => super::print_json(&report)?,
+        Format::Text => super::print(&summary(&report))?,
+    }
+    match &report.verification {
+        Some(v) if !v.ok => {
+            eprint!("{}", super::verify::problems(v));
+            Err(Failure::user(format!(
+                "the target was written, but verifying it found {} problem{} (recorded in the manifest)",
+                v.problems,
+                if v.problems == 1 { "" } else { "s" }
+            )))
+        }
+        _ => Ok(()),
     }
 }
 
@@ -116,6 +131,20 @@ pub fn summary(report: &RunReport) -> String {
         rows,
         report.elapsed_ms as f64 / 1000.0
     ));
+    if let Some(v) = &report.verification {
+        let checked: u64 = v.tables.iter().map(|t| t.sampled_rows).sum();
+        out.push_str(&if v.ok {
+            format!(
+                "verified: no leaks, counts and keys intact, {checked} sampled rows re-masked identically\n"
+            )
+        } else {
+            format!(
+                "verification FAILED: {} problem{}\n",
+                v.problems,
+                if v.problems == 1 { "" } else { "s" }
+            )
+        });
+    }
     match &report.manifest {
         Some(m) => out.push_str(&format!("manifest: {}\n", m.display())),
         None => out.push_str("dry run: nothing was written\n"),

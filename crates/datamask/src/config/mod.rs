@@ -51,6 +51,7 @@ pub struct Config {
     /// Table rules in config order.
     pub tables: Vec<TableRule>,
     pub audit: AuditSettings,
+    pub verify: VerifySettings,
 }
 
 /// Where a connection's environment label puts it.
@@ -197,6 +198,33 @@ impl Default for Policy {
                 .iter()
                 .map(|s| s.to_string())
                 .collect(),
+        }
+    }
+}
+
+/// How targets are verified (`verify:`; see [`crate::verify`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifySettings {
+    /// Verify the target at the end of every run (default true).
+    pub after_run: bool,
+    /// Rows per table re-masked and compared (default 1000).
+    pub sample_rows: usize,
+    /// Look for original values of masked columns in every output column (default false).
+    pub all_columns: bool,
+    /// With `all_columns`, shorter values are not looked up (default 6 characters).
+    pub min_length: usize,
+    /// Memory for the verifier's filters, in MiB (default 256).
+    pub memory_mb: usize,
+}
+
+impl Default for VerifySettings {
+    fn default() -> Self {
+        VerifySettings {
+            after_run: true,
+            sample_rows: 1000,
+            all_columns: false,
+            min_length: 6,
+            memory_mb: 256,
         }
     }
 }

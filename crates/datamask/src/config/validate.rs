@@ -8,7 +8,7 @@ use datamask_core::strategy::OptionValue;
 use std::collections::BTreeMap;
 
 const TOP_KEYS: &[&str] = &[
-    "version", "source", "target", "key", "policy", "tables", "audit",
+    "version", "source", "target", "key", "policy", "tables", "audit", "verify",
 ];
 const CONNECTION_KEYS: &[&str] = &[
     "url",
@@ -189,6 +189,7 @@ impl Walker<'_> {
         let policy = get("policy").map_or(Some(Policy::default()), |n| self.policy(n));
         let tables = get("tables").map_or_else(Vec::new, |n| self.tables(n));
         let audit = get("audit").map_or_else(AuditSettings::default, |n| self.audit(n));
+        let verify = get("verify").map_or_else(VerifySettings::default, |n| self.verify(n));
         Some(Config {
             path,
             base_dir,
@@ -200,6 +201,7 @@ impl Walker<'_> {
             policy: policy?,
             tables,
             audit,
+            verify,
         })
     }
 
@@ -306,6 +308,44 @@ impl Walker<'_> {
             }
         }
         Some(policy)
+    }
+
+    fn verify(&mut self, node: &Node) -> VerifySettings {
+        let mut v = VerifySettings::default();
+        let keys = [
+            "after_run",
+            "sample_rows",
+            "all_columns",
+            "min_length",
+            "memory_mb",
+        ];
+        for (k, n) in self.map(node, "`verify`", &keys) {
+            match k {
+                "after_run" => v.after_run = self.boolean(n, "`after_run`").unwrap_or(true),
+                "all_columns" => v.all_columns = self.boolean(n, "`all_columns`").unwrap_or(false),
+                "sample_rows" => v.sample_rows = self.count(n, "`sample_rows`", 0).unwrap_or(1000),
+                "min_length" => v.min_length = self.count(n, "`min_length`", 1).unwrap_or(6),
+                _ => v.memory_mb = self.count(n, "`memory_mb`", 1).unwrap_or(256),
+            }
+        }
+        v
+    }
+
+    /// A whole number of at least `min`.
+    fn count(&mut self, node: &Node, what: &str, min: i64) -> Option<usize> {
+        match node.kind {
+            NodeKind::Int(i) if i >= min => Some(i as usize),
+            _ => {
+                self.err(
+                    node.pos,
+                    format!(
+                        "{what} must be a whole number of at least {min}, found {}",
+                        node.kind_name()
+                    ),
+                );
+                None
+            }
+        }
     }
 
     /// A list of words (letters and digits only), as the production deny-list takes.

@@ -1,0 +1,229 @@
+//! Keyed, memory-bounded set membership for the verifier.
+//!
+//! Values never enter these structures: only 16-byte keyed BLAKE3 hashes of their normalised
+//! form do ([`Hasher`]), with a key derived from the master key, so the filters are no
+//! dictionary of personal data even in a memory dump. A Bloom filter answers "maybe present"
+//! or "certainly absent"; the verifier confirms every "maybe" exactly in a second pass, so the
+//! false-positive rate costs time, never correctness. A [`Bloom`] grows in layers of doubling
+//! capacity while its [`Budget`] allows, and keeps filling its last layer once the budget is
+//! spent (more false positives, still no false negatives).
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+/// A 16-byte keyed hash.
+pub type Digest = [u8; 16];
+
+/// Keyed hashing of normalised values.
+#[derive(Clone)]
+pub struct Hasher {
+    key: [u8; 32],
+}
+
+impl Hasher {
+    /// A hasher keyed with `key` (derived from the master key for this purpose only).
+    pub fn new(key: [u8; 32]) -> Self {
+        Hasher { key }
+    }
+
+    /// The keyed hash of `bytes`.
+    pub fn digest(&self, bytes: &[u8]) -> Digest {
+        let h = blake3::keyed_hash(&self.key, bytes);
+        let mut out = [0u8; 16];
+        out.copy_from_slice(&h.as_bytes()[..16]);
+        out
+    }
+
+    /// A 64-bit keyed hash of `bytes` (sample selection).
+    pub fn rank(&self, bytes: &[u8]) -> u64 {
+        let d = self.digest(bytes);
+        u64::from_be_bytes([d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7]])
+    }
+}
+
+impl std::fmt::Debug for Hasher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Hasher(<redacted>)")
+    }
+}
+
+/// Bytes the verifier's filters may still allocate, shared by all of them.
+#[derive(Debug, Clone)]
+pub struct Budget(Arc<AtomicUsize>);
+
+impl Budget {
+    /// A budget of `bytes`.
+    pub fn new(bytes: usize) -> Self {
+        Budget(Arc::new(AtomicUsize::new(bytes)))
+    }
+
+    /// Takes `bytes` from the budget if that many are left.
+    fn take(&self, bytes: usize) -> bool {
+        self.0
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| {
+                left.checked_sub(bytes)
+            })
+            .is_ok()
+    }
+
+    /// Returns `bytes` to the budget.
+    fn give(&self, bytes: usize) {
+        self.0.fetch_add(bytes, Ordering::SeqCst);
+    }
+}
+
+/// Bits per element and probes per layer: about 0.1% false positives at capacity.
+const BITS_PER_ITEM: usize = 15;
+const PROBES: u32 = 10;
+/// The smallest layer (8 KiB), allocated even when the budget is spent.
+const MIN_ITEMS: usize = 4096;
+
+struct Layer {
+    bits: Vec<u64>,
+    capacity: usize,
+    items: usize,
+}
+
+impl Layer {
+    fn new(capacity: usize) -> Layer {
+        let words = (capacity * BITS_PER_ITEM).div_ceil(64).max(1);
+        Layer {
+            bits: vec![0; words],
+            capacity,
+            items: 0,
+        }
+    }
+
+    fn positions(&self, d: &Digest) -> impl Iterator<Item = (usize, u64)> {
+        let m = (self.bits.len() * 64) as u64;
+        let h1 = u64::from_le_bytes([d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7]]);
+        let h2 = u64::from_le_bytes([d[8], d[9], d[10], d[11], d[12], d[13], d[14], d[15]]) | 1;
+        (0..u64::from(PROBES)).map(move |i| {
+            let bit = h1.wrapping_add(i.wrapping_mul(h2)) % m;
+            ((bit / 64) as usize, 1u64 << (bit % 64))
+        })
+    }
+
+    fn insert(&mut self, d: &Digest) {
+        let positions: Vec<(usize, u64)> = self.positions(d).collect();
+        for (w, mask) in positions {
+            self.bits[w] |= mask;
+        }
+        self.items += 1;
+    }
+
+    fn contains(&self, d: &Digest) -> bool {
+        self.positions(d).all(|(w, mask)| self.bits[w] & mask != 0)
+    }
+}
+
+/// A growable Bloom filter of digests.
+pub struct Bloom {
+    layers: Vec<Layer>,
+    budget: Budget,
+    /// Bytes taken from the budget (given back on drop).
+    taken: usize,
+    /// True once a layer was filled past its capacity because the budget was spent.
+    pub saturated: bool,
+}
+
+impl Bloom {
+    /// An empty filter expecting about `expected` items (its first layer's capacity).
+    pub fn new(expected: usize, budget: &Budget) -> Bloom {
+        let mut bloom = Bloom {
+            layers: Vec::new(),
+            budget: budget.clone(),
+            taken: 0,
+            saturated: false,
+        };
+        bloom.grow(expected.max(MIN_ITEMS));
+        bloom
+    }
+
+    fn grow(&mut self, capacity: usize) {
+        let layer_bytes = (capacity * BITS_PER_ITEM).div_ceil(64) * 8;
+        if self.budget.take(layer_bytes) {
+            self.taken += layer_bytes;
+            self.layers.push(Layer::new(capacity));
+        } else if self.layers.is_empty() {
+            self.layers.push(Layer::new(MIN_ITEMS));
+            self.saturated = true;
+        } else {
+            self.saturated = true;
+        }
+    }
+
+    /// Adds a digest.
+    pub fn insert(&mut self, d: &Digest) {
+        let full = self.layers.last().is_some_and(|l| l.items >= l.capacity);
+        if full && !self.saturated {
+            let next = self.layers.last().map_or(MIN_ITEMS, |l| l.capacity * 2);
+            self.grow(next);
+        }
+        if let Some(layer) = self.layers.last_mut() {
+            layer.insert(d);
+        }
+    }
+
+    /// False when `d` was certainly never inserted.
+    pub fn contains(&self, d: &Digest) -> bool {
+        self.layers.iter().any(|l| l.contains(d))
+    }
+
+    /// Inserts `d` and reports whether it may have been present before.
+    pub fn check_and_insert(&mut self, d: &Digest) -> bool {
+        let seen = self.contains(d);
+        if !seen {
+            self.insert(d);
+        }
+        seen
+    }
+}
+
+impl Drop for Bloom {
+    fn drop(&mut self) {
+        self.budget.give(self.taken);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_false_negatives_and_few_false_positives() {
+        let h = Hasher::new([3; 32]);
+        let budget = Budget::new(64 << 20);
+        let mut b = Bloom::new(1000, &budget);
+        for i in 0..50_000u32 {
+            b.insert(&h.digest(&i.to_be_bytes()));
+        }
+        assert!((0..50_000u32).all(|i| b.contains(&h.digest(&i.to_be_bytes()))));
+        let fp = (50_000..150_000u32)
+            .filter(|i| b.contains(&h.digest(&i.to_be_bytes())))
+            .count();
+        assert!(fp < 1000, "{fp} false positives in 100000");
+        assert!(!b.saturated);
+    }
+
+    #[test]
+    fn a_spent_budget_saturates_but_never_forgets() {
+        let h = Hasher::new([4; 32]);
+        let budget = Budget::new(0);
+        let mut b = Bloom::new(10, &budget);
+        for i in 0..20_000u32 {
+            b.insert(&h.digest(&i.to_be_bytes()));
+        }
+        assert!(b.saturated);
+        assert!((0..20_000u32).all(|i| b.contains(&h.digest(&i.to_be_bytes()))));
+    }
+
+    #[test]
+    fn memory_goes_back_to_the_budget() {
+        let budget = Budget::new(1 << 20);
+        let b = Bloom::new(10_000, &budget);
+        assert!(budget.0.load(Ordering::SeqCst) < 1 << 20);
+        drop(b);
+        assert_eq!(budget.0.load(Ordering::SeqCst), 1 << 20);
+    }
+}

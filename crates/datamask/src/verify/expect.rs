@@ -1,0 +1,204 @@
+//! The source side of verification: what the target should hold, in bounded memory.
+//!
+//! A [`Collector`] watches one table being masked (during a run, or during `datamask verify`'s
+//! own read of the source) and keeps, per masked column, two keyed Bloom filters: the original
+//! values, and the pair (row, masked value) the row must have in the target. It also keeps a
+//! uniform, deterministic sample of whole masked rows (the rows with the smallest keyed hash of
+//! their row key, a bottom-k sample) for the determinism check.
+
+use super::bloom::{Bloom, Budget, Digest, Hasher};
+use super::norm::{normalize, normalize_as};
+use crate::plan::TablePlan;
+use datamask_core::{Batch, DataType, Value};
+use std::collections::{BinaryHeap, HashMap};
+
+/// How rows of a table are matched between source and target: by the (masked) primary key,
+/// or by position when the table has none.
+pub(crate) fn row_key(
+    pk: &[usize],
+    value: impl Fn(usize) -> Option<String>,
+    ordinal: u64,
+) -> Vec<u8> {
+    if pk.is_empty() {
+        let mut out = vec![b'#'];
+        out.extend_from_slice(&ordinal.to_be_bytes());
+        return out;
+    }
+    let mut out = Vec::with_capacity(16 * pk.len());
+    for &i in pk {
+        match value(i) {
+            Some(s) => {
+                out.extend_from_slice(&(s.len() as u64).to_be_bytes());
+                out.extend_from_slice(s.as_bytes());
+            }
+            None => out.push(0xff),
+        }
+    }
+    out
+}
+
+/// The digest of "row `key` holds `value`" for the expected-cell filters.
+pub(crate) fn cell_digest(hasher: &Hasher, key: &[u8], value: &str) -> Digest {
+    let mut buf = Vec::with_capacity(key.len() + value.len() + 9);
+    buf.extend_from_slice(&(key.len() as u64).to_be_bytes());
+    buf.extend_from_slice(key);
+    buf.push(0xfe);
+    buf.extend_from_slice(value.as_bytes());
+    hasher.digest(&buf)
+}
+
+/// One sampled row: its rank, key, and the digest of every column's masked value.
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
+struct Sampled {
+    rank: u64,
+    key: Vec<u8>,
+    cells: Vec<Option<Digest>>,
+}
+
+/// What the target of one table must hold.
+pub struct TableExpect {
+    pub table: String,
+    pub rows: u64,
+    /// Source column names and types, in source order.
+    pub(crate) columns: Vec<String>,
+    pub(crate) types: Vec<DataType>,
+    /// Source indices of the primary-key columns (empty: rows match by position).
+    pub(crate) pk: Vec<usize>,
+    /// Source indices of the masked columns, and their filters.
+    pub(crate) masked: Vec<usize>,
+    pub(crate) originals: Vec<Bloom>,
+    pub(crate) expected: Vec<Bloom>,
+    /// With `all_columns`: the original values of every masked column (long enough to matter).
+    pub(crate) any: Option<Bloom>,
+    /// Sampled rows by key.
+    pub(crate) sample: HashMap<Vec<u8>, Vec<Option<Digest>>>,
+}
+
+impl TableExpect {
+    /// True when a filter ran out of memory budget (checks may then miss problems).
+    pub fn saturated(&self) -> bool {
+        self.originals
+            .iter()
+            .chain(&self.expected)
+            .chain(&self.any)
+            .any(|b| b.saturated)
+    }
+}
+
+/// Watches one table being masked.
+pub struct Collector {
+    hasher: Hasher,
+    min_length: usize,
+    sample_rows: usize,
+    expect: TableExpect,
+    heap: BinaryHeap<Sampled>,
+}
+
+impl Collector {
+    pub(crate) fn new(
+        table: &TablePlan,
+        hasher: &Hasher,
+        budget: &Budget,
+        options: &super::VerifyOptions,
+    ) -> Collector {
+        let schema = &table.schema;
+        let expected_rows = table.estimated_rows.unwrap_or(0) as usize;
+        let masked: Vec<usize> = table
+            .columns
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| !c.is_preserved())
+            .map(|(i, _)| i)
+            .collect();
+        let bloom = || Bloom::new(expected_rows, budget);
+        Collector {
+            hasher: hasher.clone(),
+            min_length: options.min_length,
+            sample_rows: options.sample_rows,
+            heap: BinaryHeap::new(),
+            expect: TableExpect {
+                table: table.name.clone(),
+                rows: 0,
+                columns: schema.columns.iter().map(|c| c.name.clone()).collect(),
+                types: schema.columns.iter().map(|c| c.data_type.clone()).collect(),
+                pk: schema
+                    .primary_key
+                    .iter()
+                    .filter_map(|k| schema.column_index(k))
+                    .collect(),
+                originals: masked.iter().map(|_| bloom()).collect(),
+                expected: masked.iter().map(|_| bloom()).collect(),
+                any: (options.all_columns && !masked.is_empty())
+                    .then(|| Bloom::new(expected_rows * masked.len(), budget)),
+                masked,
+                sample: HashMap::new(),
+            },
+        }
+    }
+
+    /// Records a masked batch; `originals` holds the replaced input of each masked column
+    /// (`(column index, values)`, as the engine's masking returns them).
+    pub fn observe(&mut self, masked: &Batch, originals: &[(usize, Vec<Value>)]) {
+        for i in 0..masked.len() {
+            let e = &mut self.expect;
+            let types = &e.types;
+            let norm = |c: usize| normalize_as(&masked.columns[c][i], &types[c]);
+            let key = row_key(&e.pk, norm, e.rows + i as u64);
+            for (slot, &c) in e.masked.iter().enumerate() {
+                let Some(value) = originals
+                    .iter()
+                    .find(|(idx, _)| *idx == c)
+                    .and_then(|(_, v)| v.get(i))
+                else {
+                    continue;
+                };
+                let Some(original) = normalize_as(value, &e.types[c]) else {
+                    continue;
+                };
+                e.originals[slot].insert(&self.hasher.digest(original.as_bytes()));
+                if let Some(any) = e.any.as_mut() {
+                    match normalize(value) {
+                        Some(g) if g.chars().count() >= self.min_length => {
+                            any.insert(&self.hasher.digest(g.as_bytes()));
+                        }
+                        _ => {}
+                    }
+                }
+                if let Some(out) = normalize_as(&masked.columns[c][i], &e.types[c]) {
+                    e.expected[slot].insert(&cell_digest(&self.hasher, &key, &out));
+                }
+            }
+            self.sample(masked, i, key);
+        }
+        self.expect.rows += masked.len() as u64;
+    }
+
+    /// Keeps the row if its rank is among the `sample_rows` smallest seen so far.
+    fn sample(&mut self, masked: &Batch, i: usize, key: Vec<u8>) {
+        if self.sample_rows == 0 {
+            return;
+        }
+        let rank = self.hasher.rank(&key);
+        if self.heap.len() >= self.sample_rows
+            && self.heap.peek().is_some_and(|top| top.rank <= rank)
+        {
+            return;
+        }
+        let cells = masked
+            .columns
+            .iter()
+            .zip(&self.expect.types)
+            .map(|(col, ty)| normalize_as(&col[i], ty).map(|s| self.hasher.digest(s.as_bytes())))
+            .collect();
+        self.heap.push(Sampled { rank, key, cells });
+        if self.heap.len() > self.sample_rows {
+            self.heap.pop();
+        }
+    }
+
+    /// The expectations for the table.
+    pub fn finish(mut self) -> TableExpect {
+        self.expect.sample = self.heap.into_iter().map(|s| (s.key, s.cells)).collect();
+        self.expect
+    }
+}

@@ -1,0 +1,619 @@
+//! The target side of verification: one or two streaming reads of every target table.
+//!
+//! Pass 1 counts rows and NULLs, probes every masked value against the source's filters
+//! (unexpected values, leak candidates), compares the sampled rows, remembers referenced keys
+//! in Bloom filters and notes which unique keys may repeat. Pass 2, only for tables that need
+//! it, counts the possible repeats exactly and looks up every foreign key in its parent's
+//! filter (a key absent from the filter is certainly an orphan).
+
+use super::bloom::{Bloom, Budget, Digest, Hasher};
+use super::expect::{cell_digest, row_key, TableExpect};
+use super::norm::{normalize, normalize_as};
+use super::report::{Check, Finding};
+use super::VerifyOptions;
+use crate::plan::TablePlan;
+use datamask_core::source::ReadOptions;
+use datamask_core::{Batch, Source, TableSchema};
+use std::collections::{HashMap, HashSet};
+
+/// Examples kept per finding.
+pub(crate) const EXAMPLES: usize = 5;
+/// Leak candidates kept per table before the check gives up on that table.
+const MAX_CANDIDATES: usize = 10_000;
+/// Possible duplicates kept per unique key before the check gives up on that key.
+const MAX_UNIQUE_CANDIDATES: usize = 1_000_000;
+
+/// A value that is not what masking produces and may be an original value.
+#[derive(Debug, Clone)]
+pub(crate) struct Candidate {
+    /// Index of the table among the copied tables.
+    pub table: usize,
+    pub column: String,
+    /// Source index of the column, when the column itself is masked.
+    pub source_column: Option<usize>,
+    /// True when found through the all-columns filter (any masked column's originals).
+    pub any: bool,
+    pub digest: Digest,
+    pub row: String,
+}
+
+/// A key referenced by some foreign key, filled from its table's target rows.
+pub(crate) struct ParentKey {
+    pub table: String,
+    pub columns: Vec<String>,
+    pub bloom: Bloom,
+    /// False when the parent table is not in the target (its children are then not checked).
+    pub filled: bool,
+}
+
+struct Unique {
+    columns: Vec<String>,
+    idx: Vec<usize>,
+    bloom: Bloom,
+    candidates: HashMap<Digest, u32>,
+    overflow: bool,
+}
+
+/// What pass 1 and 2 found in one table.
+pub(crate) struct Scanned {
+    pub target_rows: Option<u64>,
+    pub findings: Vec<Finding>,
+    pub warnings: Vec<String>,
+    pub candidates: Vec<Candidate>,
+    pub sampled: u64,
+    pub constraints: usize,
+}
+
+fn finding(
+    check: Check,
+    columns: Vec<String>,
+    count: u64,
+    rows: Vec<String>,
+    message: String,
+) -> Finding {
+    Finding {
+        check,
+        columns,
+        count,
+        rows,
+        message,
+    }
+}
+
+fn push_example(rows: &mut Vec<String>, label: impl FnOnce() -> String) {
+    if rows.len() < EXAMPLES {
+        rows.push(label());
+    }
+}
+
+/// Finds `name` among the target's tables: exactly, or by its unqualified name
+/// (`public.customers` from PostgreSQL lands as `customers` in some targets, and back).
+pub(crate) fn find_table<'t>(tables: &'t [TableSchema], name: &str) -> Option<&'t TableSchema> {
+    let bare = |s: &str| s.rsplit('.').next().unwrap_or(s).to_string();
+    tables
+        .iter()
+        .find(|t| t.name == name)
+        .or_else(|| tables.iter().find(|t| bare(&t.name) == bare(name)))
+}
+
+/// Reads one target table batch by batch.
+fn for_each_batch(
+    source: &mut dyn Source,
+    schema: &TableSchema,
+    batch_size: usize,
+    mut f: impl FnMut(&Batch, u64),
+) -> datamask_core::Result<u64> {
+    let read = ReadOptions {
+        batch_size,
+        filter: None,
+    };
+    let mut rows = 0u64;
+    for batch in source.read(schema, &read)? {
+        let batch = batch?;
+        f(&batch, rows);
+        rows += batch.len() as u64;
+    }
+    Ok(rows)
+}
+
+/// Names target rows: by primary key when no key column is masked (keys are then public),
+/// else by 1-based position.
+struct Labeler {
+    pk: Vec<(String, usize)>,
+}
+
+impl Labeler {
+    fn new(plan: &TablePlan, target: &TableSchema) -> Labeler {
+        let pk = &plan.schema.primary_key;
+        let public = !pk.is_empty()
+            && pk.iter().all(|k| {
+                plan.columns
+                    .iter()
+                    .any(|c| &c.name == k && c.is_preserved())
+            });
+        let pk = if public {
+            pk.iter()
+                .filter_map(|k| target.column_index(k).map(|i| (k.clone(), i)))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Labeler { pk }
+    }
+
+    fn label(&self, batch: &Batch, i: usize, ordinal: u64) -> String {
+        if self.pk.is_empty() {
+            return format!("row {}", ordinal + 1);
+        }
+        self.pk
+            .iter()
+            .map(|(k, idx)| format!("{k}={}", batch.columns[*idx][i]))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// Everything pass 1 tracks for one table.
+pub(crate) struct TableScan<'a> {
+    hasher: &'a Hasher,
+    options: &'a VerifyOptions,
+    index: usize,
+    plan: &'a TablePlan,
+    expect: &'a TableExpect,
+    target: TableSchema,
+    /// Source column index -> target column index.
+    map: Vec<Option<usize>>,
+    labeler: Labeler,
+    not_null: Vec<(usize, u64, Vec<String>)>,
+    uniques: Vec<Unique>,
+    unexpected: Vec<(u64, Vec<String>)>,
+    candidates: Vec<Candidate>,
+    candidates_overflow: bool,
+    sample_seen: HashSet<Vec<u8>>,
+    sample_mismatch: Vec<(u64, Vec<String>)>,
+}
+
+impl<'a> TableScan<'a> {
+    pub(crate) fn new(
+        hasher: &'a Hasher,
+        budget: &Budget,
+        options: &'a VerifyOptions,
+        index: usize,
+        plan: &'a TablePlan,
+        expect: &'a TableExpect,
+        target: &TableSchema,
+    ) -> TableScan<'a> {
+        let schema = &plan.schema;
+        let map: Vec<Option<usize>> = schema
+            .columns
+            .iter()
+            .map(|c| target.column_index(&c.name))
+            .collect();
+        let not_null = schema
+            .columns
+            .iter()
+            .enumerate()
+            .filter(|(i, c)| !c.nullable && map[*i].is_some())
+            .map(|(i, _)| (i, 0, Vec::new()))
+            .collect();
+        let mut keys: Vec<Vec<String>> = Vec::new();
+        let all_keys = std::iter::once(schema.primary_key.clone())
+            .chain(schema.unique.iter().cloned())
+            .chain(
+                schema
+                    .indexes
+                    .iter()
+                    .filter(|i| i.unique)
+                    .map(|i| i.columns.clone()),
+            );
+        for k in all_keys {
+            if !k.is_empty() && !keys.contains(&k) {
+                keys.push(k);
+            }
+        }
+        let rows = expect.rows as usize;
+        let uniques = keys
+            .into_iter()
+            .filter_map(|columns| {
+                let idx: Option<Vec<usize>> =
+                    columns.iter().map(|c| target.column_index(c)).collect();
+                Some(Unique {
+                    idx: idx?,
+                    columns,
+                    bloom: Bloom::new(rows, budget),
+                    candidates: HashMap::new(),
+                    overflow: false,
+                })
+            })
+            .collect();
+        TableScan {
+            hasher,
+            options,
+            index,
+            plan,
+            expect,
+            labeler: Labeler::new(plan, target),
+            target: target.clone(),
+            map,
+            not_null,
+            uniques,
+            unexpected: expect.masked.iter().map(|_| (0, Vec::new())).collect(),
+            candidates: Vec::new(),
+            candidates_overflow: false,
+            sample_seen: HashSet::new(),
+            sample_mismatch: schema.columns.iter().map(|_| (0, Vec::new())).collect(),
+        }
+    }
+
+    /// The key that matches a target row to its source row: the normalised values of the
+    /// primary key as written (masked or not), or the row's position.
+    fn key(&self, batch: &Batch, i: usize, ordinal: u64) -> Vec<u8> {
+        let types = &self.expect.types;
+        row_key(
+            &self.expect.pk,
+            |c| self.map[c].and_then(|t| normalize_as(&batch.columns[t][i], &types[c])),
+            ordinal,
+        )
+    }
+
+    /// Pass 1 over one batch.
+    pub(crate) fn observe(
+        &mut self,
+        batch: &Batch,
+        first: u64,
+        parents: &mut [ParentKey],
+        anys: &[Option<&Bloom>],
+    ) {
+        for i in 0..batch.len() {
+            let ordinal = first + i as u64;
+            let key = self.key(batch, i, ordinal);
+            self.not_null_row(batch, i, ordinal);
+            self.unique_row(batch, i);
+            self.parent_row(batch, i, parents);
+            self.masked_row(batch, i, ordinal, &key, anys);
+            self.sample_row(batch, i, ordinal, &key);
+        }
+    }
+
+    fn not_null_row(&mut self, batch: &Batch, i: usize, ordinal: u64) {
+        for (c, count, rows) in &mut self.not_null {
+            if let Some(t) = self.map[*c] {
+                if batch.columns[t][i].is_null() {
+                    *count += 1;
+                    push_example(rows, || self.labeler.label(batch, i, ordinal));
+                }
+            }
+        }
+    }
+
+    fn unique_row(&mut self, batch: &Batch, i: usize) {
+        for u in &mut self.uniques {
+            let Some(d) = tuple_digest(self.hasher, batch, i, &u.idx) else {
+                continue;
+            };
+            if u.bloom.check_and_insert(&d) {
+                if u.candidates.len() < MAX_UNIQUE_CANDIDATES {
+                    u.candidates.insert(d, 0);
+                } else {
+                    u.overflow = true;
+                }
+            }
+        }
+    }
+
+    fn parent_row(&mut self, batch: &Batch, i: usize, parents: &mut [ParentKey]) {
+        for p in parents.iter_mut().filter(|p| p.table == self.plan.name) {
+            let idx: Option<Vec<usize>> = p
+                .columns
+                .iter()
+                .map(|c| self.target.column_index(c))
+                .collect();
+            if let Some(d) = idx.and_then(|idx| tuple_digest(self.hasher, batch, i, &idx)) {
+                p.bloom.insert(&d);
+            }
+        }
+    }
+
+    fn masked_row(
+        &mut self,
+        batch: &Batch,
+        i: usize,
+        ordinal: u64,
+        key: &[u8],
+        anys: &[Option<&Bloom>],
+    ) {
+        let e = self.expect;
+        for (slot, &c) in e.masked.iter().enumerate() {
+            let Some(t) = self.map[c] else { continue };
+            let value = &batch.columns[t][i];
+            let Some(v) = normalize_as(value, &e.types[c]) else {
+                continue;
+            };
+            if e.expected[slot].contains(&cell_digest(self.hasher, key, &v)) {
+                continue;
+            }
+            let (count, rows) = &mut self.unexpected[slot];
+            *count += 1;
+            push_example(rows, || self.labeler.label(batch, i, ordinal));
+            let d = self.hasher.digest(v.as_bytes());
+            if e.originals[slot].contains(&d) {
+                self.candidate(&e.columns[c], Some(c), false, d, batch, i, ordinal);
+            } else if let Some((g, dg)) = self.generic(value) {
+                if self.in_any(&g, &dg, anys) {
+                    self.candidate(&e.columns[c], Some(c), true, dg, batch, i, ordinal);
+                }
+            }
+        }
+        if anys.iter().all(Option::is_none) {
+            return;
+        }
+        for (c, name) in e.columns.iter().enumerate() {
+            if e.masked.contains(&c) {
+                continue;
+            }
+            let Some((v, d)) = self.map[c].and_then(|t| self.generic(&batch.columns[t][i])) else {
+                continue;
+            };
+            if self.in_any(&v, &d, anys) {
+                self.candidate(name, None, true, d, batch, i, ordinal);
+            }
+        }
+    }
+
+    /// The type-independent normal form of a value and its digest (for the all-columns check,
+    /// which compares values across columns of any type).
+    fn generic(&self, value: &datamask_core::Value) -> Option<(String, Digest)> {
+        let v = normalize(value)?;
+        let d = self.hasher.digest(v.as_bytes());
+        Some((v, d))
+    }
+
+    fn in_any(&self, v: &str, d: &Digest, anys: &[Option<&Bloom>]) -> bool {
+        v.chars().count() >= self.options.min_length && anys.iter().flatten().any(|b| b.contains(d))
+    }
+
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one call site per kind of candidate"
+    )]
+    fn candidate(
+        &mut self,
+        column: &str,
+        source_column: Option<usize>,
+        any: bool,
+        digest: Digest,
+        batch: &Batch,
+        i: usize,
+        ordinal: u64,
+    ) {
+        if self.candidates.len() >= MAX_CANDIDATES {
+            self.candidates_overflow = true;
+            return;
+        }
+        self.candidates.push(Candidate {
+            table: self.index,
+            column: column.to_string(),
+            source_column,
+            any,
+            digest,
+            row: self.labeler.label(batch, i, ordinal),
+        });
+    }
+
+    fn sample_row(&mut self, batch: &Batch, i: usize, ordinal: u64, key: &[u8]) {
+        let Some(cells) = self.expect.sample.get(key) else {
+            return;
+        };
+        if !self.sample_seen.insert(key.to_vec()) {
+            return;
+        }
+        for (c, want) in cells.iter().enumerate() {
+            let Some(t) = self.map[c] else { continue };
+            let got = normalize_as(&batch.columns[t][i], &self.expect.types[c])
+                .map(|s| self.hasher.digest(s.as_bytes()));
+            if &got != want {
+                let (count, rows) = &mut self.sample_mismatch[c];
+                *count += 1;
+                push_example(rows, || self.labeler.label(batch, i, ordinal));
+            }
+        }
+    }
+
+    /// Findings of pass 1, and the state pass 2 needs.
+    pub(crate) fn finish(self, target_rows: u64) -> (Scanned, Pass2) {
+        let e = self.expect;
+        let constraints = self.not_null.len() + self.uniques.len();
+        let mut findings = Vec::new();
+        let mut warnings = Vec::new();
+        if target_rows != e.rows {
+            findings.push(finding(
+                Check::RowCount,
+                Vec::new(),
+                target_rows.abs_diff(e.rows),
+                Vec::new(),
+                format!("the target has {target_rows} rows, the source {}", e.rows),
+            ));
+        }
+        for (slot, (count, rows)) in self.unexpected.into_iter().enumerate() {
+            if count > 0 {
+                findings.push(finding(
+                    Check::Unexpected,
+                    vec![e.columns[e.masked[slot]].clone()],
+                    count,
+                    rows,
+                    format!("{count} value(s) are not what masking produces for their rows"),
+                ));
+            }
+        }
+        for (c, count, rows) in self.not_null {
+            if count > 0 {
+                findings.push(finding(
+                    Check::NotNull,
+                    vec![e.columns[c].clone()],
+                    count,
+                    rows,
+                    format!("{count} NULL(s) in a NOT NULL column"),
+                ));
+            }
+        }
+        let missing = e.sample.len().saturating_sub(self.sample_seen.len()) as u64;
+        if missing > 0 {
+            findings.push(finding(
+                Check::Determinism,
+                Vec::new(),
+                missing,
+                Vec::new(),
+                format!("{missing} sampled source row(s) have no matching row in the target"),
+            ));
+        }
+        for (c, (count, rows)) in self.sample_mismatch.into_iter().enumerate() {
+            if count > 0 {
+                findings.push(finding(
+                    Check::Determinism,
+                    vec![e.columns[c].clone()],
+                    count,
+                    rows,
+                    format!("{count} sampled row(s) differ from the source re-masked"),
+                ));
+            }
+        }
+        if self.candidates_overflow {
+            warnings.push(format!(
+                "more than {MAX_CANDIDATES} values may be original values; only the first were confirmed"
+            ));
+        }
+        if e.saturated() {
+            warnings.push("the memory budget (verify.memory_mb) ran out: some leaks or altered values may have gone unseen".into());
+        }
+        let sampled = self.sample_seen.len() as u64;
+        (
+            Scanned {
+                target_rows: Some(target_rows),
+                findings,
+                warnings,
+                candidates: self.candidates,
+                sampled,
+                constraints,
+            },
+            Pass2 {
+                uniques: self
+                    .uniques
+                    .into_iter()
+                    .filter(|u| !u.candidates.is_empty() || u.overflow)
+                    .collect(),
+                labeler: self.labeler,
+            },
+        )
+    }
+}
+
+/// The digest of a tuple of values, `None` when one of them is NULL (NULLs never collide
+/// under SQL unique or foreign-key rules).
+fn tuple_digest(hasher: &Hasher, batch: &Batch, i: usize, idx: &[usize]) -> Option<Digest> {
+    if idx.iter().any(|&c| batch.columns[c][i].is_null()) {
+        return None;
+    }
+    let norm: Vec<Option<String>> = idx
+        .iter()
+        .map(|&c| normalize(&batch.columns[c][i]))
+        .collect();
+    let positions: Vec<usize> = (0..idx.len()).collect();
+    Some(hasher.digest(&row_key(&positions, |p| norm[p].clone(), 0)))
+}
+
+/// What the second read of a table needs.
+pub(crate) struct Pass2 {
+    uniques: Vec<Unique>,
+    labeler: Labeler,
+}
+
+/// A foreign key of a table, with the parent filter it is checked against.
+pub(crate) struct ChildKey {
+    pub columns: Vec<String>,
+    pub parent: usize,
+    pub orphans: u64,
+    pub rows: Vec<String>,
+}
+
+impl Pass2 {
+    /// True when a second read is needed.
+    pub(crate) fn needed(&self, children: &[ChildKey]) -> bool {
+        !self.uniques.is_empty() || !children.is_empty()
+    }
+
+    /// Second read: exact counts of possible duplicates, foreign keys against their parents.
+    pub(crate) fn run(
+        mut self,
+        hasher: &Hasher,
+        source: &mut dyn Source,
+        target: &TableSchema,
+        batch_size: usize,
+        children: &mut [ChildKey],
+        parents: &[ParentKey],
+    ) -> datamask_core::Result<Vec<Finding>> {
+        let child_idx: Vec<Option<Vec<usize>>> = children
+            .iter()
+            .map(|k| k.columns.iter().map(|c| target.column_index(c)).collect())
+            .collect();
+        let mut dup_rows: Vec<Vec<String>> = self.uniques.iter().map(|_| Vec::new()).collect();
+        for_each_batch(source, target, batch_size, |batch, first| {
+            for i in 0..batch.len() {
+                for (u, rows) in self.uniques.iter_mut().zip(&mut dup_rows) {
+                    if let Some(d) = tuple_digest(hasher, batch, i, &u.idx) {
+                        if let Some(n) = u.candidates.get_mut(&d) {
+                            *n += 1;
+                            if *n == 2 {
+                                push_example(rows, || {
+                                    self.labeler.label(batch, i, first + i as u64)
+                                });
+                            }
+                        }
+                    }
+                }
+                for (k, idx) in children.iter_mut().zip(&child_idx) {
+                    let Some(idx) = idx else { continue };
+                    if let Some(d) = tuple_digest(hasher, batch, i, idx) {
+                        if !parents[k.parent].bloom.contains(&d) {
+                            k.orphans += 1;
+                            push_example(&mut k.rows, || {
+                                self.labeler.label(batch, i, first + i as u64)
+                            });
+                        }
+                    }
+                }
+            }
+        })?;
+        let mut findings = Vec::new();
+        for (u, rows) in self.uniques.into_iter().zip(dup_rows) {
+            let extra: u64 = u
+                .candidates
+                .values()
+                .map(|n| u64::from(n.saturating_sub(1)))
+                .sum();
+            if extra > 0 {
+                findings.push(finding(
+                    Check::Unique,
+                    u.columns.clone(),
+                    extra,
+                    rows,
+                    format!("{extra} row(s) repeat a key that must be unique"),
+                ));
+            }
+        }
+        Ok(findings)
+    }
+}
+
+/// Pass 1 over a whole table.
+pub(crate) fn scan_table(
+    scan: &mut TableScan<'_>,
+    source: &mut dyn Source,
+    batch_size: usize,
+    parents: &mut [ParentKey],
+    anys: &[Option<&Bloom>],
+) -> datamask_core::Result<u64> {
+    let target = scan.target.clone();
+    for_each_batch(source, &target, batch_size, |batch, first| {
+        scan.observe(batch, first, parents, anys);
+    })
+}
