@@ -1207,3 +1207,84 @@ fn verification_is_clean_across_engines() {
         );
     }
 }
+
+#[test]
+fn audit_diff_names_what_changed_and_tampering_breaks_the_chain() {
+    let dir = quickstart();
+    run_ok(dir.path(), KEY, &["--actor", "ci-bot"]);
+    run_ok(dir.path(), KEY, &[]);
+    let cfg = dir.path().join("datamask.yaml");
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    std::fs::write(
+        &cfg,
+        text.replace(
+            "      phone: phone",
+            "      phone: { strategy: token, length: 12 }",
+        ),
+    )
+    .unwrap();
+    run_ok(dir.path(), KEY, &[]);
+    let audit = |args: &[&str]| {
+        datamask(dir.path())
+            .env("DATAMASK_KEY", KEY)
+            .arg("audit")
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let same = String::from_utf8(audit(&["diff", "1", "2"]).stdout).unwrap();
+    assert!(same.contains("no differences"), "{same}");
+    let out = audit(&["diff", "2", "3", "--format", "json"]);
+    let d: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(d["changes"][0]["field"], "config hash");
+    let customers = d["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["table"] == "customers")
+        .unwrap();
+    assert_eq!(customers["status"], "changed");
+    let changes = customers["changes"].to_string();
+    assert!(
+        changes.contains(r#"{"field":"phone.strategy","from":"phone","to":"token"}"#),
+        "{changes}"
+    );
+    let list = String::from_utf8(audit(&["list"]).stdout).unwrap();
+    assert!(
+        list.contains("ci-bot") && list.contains("verified"),
+        "{list}"
+    );
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&audit(&["show", "1"]).stdout).unwrap();
+    assert_eq!(manifest["actor"], "ci-bot");
+    assert!(manifest["host"].as_str().is_some_and(|h| !h.is_empty()));
+    assert_eq!(manifest["command"][1], "run");
+    // Removing, reordering or editing a manifest breaks the chain, naming where.
+    let runs = dir.path().join(".datamask/runs");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&runs)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    let verify = || {
+        let out = audit(&["verify"]);
+        (out.status.code(), String::from_utf8(out.stderr).unwrap())
+    };
+    assert_eq!(verify().0, Some(0));
+    let second = std::fs::read(&files[1]).unwrap();
+    std::fs::remove_file(&files[1]).unwrap();
+    let (code, err) = verify();
+    assert_eq!(code, Some(1));
+    assert!(err.contains("000003-") && err.contains("removed"), "{err}");
+    std::fs::write(&files[1], &second).unwrap();
+    let first = std::fs::read(&files[0]).unwrap();
+    std::fs::write(&files[0], &second).unwrap();
+    std::fs::write(&files[1], &first).unwrap();
+    let (code, err) = verify();
+    assert_eq!(code, Some(1), "reordering went unnoticed");
+    assert!(err.contains("000001-"), "{err}");
+    std::fs::write(&files[0], &first).unwrap();
+    std::fs::write(&files[1], &second).unwrap();
+    assert_eq!(verify().0, Some(0));
+}

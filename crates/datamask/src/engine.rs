@@ -765,6 +765,7 @@ fn manifest_body(
                 "rows_read": r.rows_read,
                 "rows_written": r.rows_written,
                 "output_checksum": r.output_checksum,
+                "elapsed_ms": r.elapsed_ms,
                 "columns": p.columns.iter().map(|c| json!({
                     "name": c.name,
                     "strategy": c.strategy,

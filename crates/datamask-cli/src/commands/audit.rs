@@ -1,4 +1,4 @@
-//! `datamask audit list | show RUN | verify`: the signed run history.
+//! `datamask audit list | show RUN | verify | diff RUN1 RUN2`: the signed run history.
 
 use crate::{table, Failure, Format};
 use datamask::audit;
@@ -27,6 +27,13 @@ enum AuditCommand {
     Show { run: String },
     /// Check every signature and the hash chain; exit 1 naming the first broken manifest
     Verify,
+    /// What changed between two runs (config, key, schema, rows, checksums, strategies)
+    Diff {
+        from: String,
+        to: String,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
 }
 
 pub fn run(args: Args) -> Result<(), Failure> {
@@ -36,6 +43,21 @@ pub fn run(args: Args) -> Result<(), Failure> {
         AuditCommand::Show { run } => {
             let e = audit::find(&dir, &run).map_err(Failure::user)?;
             super::print(&String::from_utf8_lossy(&e.bytes))
+        }
+        AuditCommand::Diff { from, to, format } => {
+            let body = |run: &str| {
+                audit::find(&dir, run)
+                    .map_err(Failure::user)?
+                    .body
+                    .ok_or_else(|| {
+                        Failure::user(format!("run `{run}`: the manifest is not valid JSON"))
+                    })
+            };
+            let d = audit::diff::diff(&body(&from)?, &body(&to)?);
+            match format {
+                Format::Json => super::print_json(&d),
+                Format::Text => super::print(&render_diff(&d, &from, &to)),
+            }
         }
         AuditCommand::Verify => {
             let v = audit::verify(&dir, expected_key.as_deref())
@@ -73,6 +95,41 @@ fn resolve(args: &Args) -> Result<(PathBuf, Option<String>), Failure> {
     Ok((config.audit_dir(), expected))
 }
 
+fn render_diff(d: &audit::diff::Diff, from: &str, to: &str) -> String {
+    let mut out = format!("diff {from} ({}) -> {to} ({})\n\n", d.from_run, d.to_run);
+    let mut rows: Vec<Vec<String>> = d
+        .changes
+        .iter()
+        .map(|c| vec![c.field.clone(), format!("{} -> {}", c.from, c.to)])
+        .collect();
+    let mut same = 0;
+    for t in &d.tables {
+        if t.status == "same" {
+            same += 1;
+            continue;
+        }
+        rows.push(vec![format!("table {}", t.table), t.status.to_string()]);
+        for c in &t.changes {
+            rows.push(vec![
+                format!("  {}", c.field),
+                format!("{} -> {}", c.from, c.to),
+            ]);
+        }
+    }
+    if rows.is_empty() {
+        out.push_str("no differences: same tool, config, key, schema, rows and checksums\n");
+        return out;
+    }
+    out.push_str(&table::render(&["what", "change"], &rows));
+    if same > 0 {
+        out.push_str(&format!(
+            "\n{same} other table{} unchanged\n",
+            if same == 1 { "" } else { "s" }
+        ));
+    }
+    out
+}
+
 fn list(dir: &std::path::Path, format: Format) -> Result<(), Failure> {
     let entries = audit::entries(dir).map_err(Failure::user)?;
     if format == Format::Json {
@@ -101,12 +158,26 @@ fn list(dir: &std::path::Path, format: Format) -> Result<(), Failure> {
                 e.field("actor").unwrap_or("?").to_string(),
                 tables.map_or(0, Vec::len).to_string(),
                 rows.to_string(),
+                verified(e),
                 e.field("target").unwrap_or("?").to_string(),
             ]
         })
         .collect();
     super::print(&table::render(
-        &["#", "run", "started", "actor", "tables", "rows", "target"],
+        &[
+            "#", "run", "started", "actor", "tables", "rows", "verified", "target",
+        ],
         &rows,
     ))
+}
+
+/// The verification result of a run, as `audit list` shows it.
+fn verified(e: &audit::Entry) -> String {
+    let v = e.body.as_ref().and_then(|b| b.get("verification"));
+    match v.and_then(|v| v.get("problems")).and_then(|p| p.as_u64()) {
+        Some(0) => "ok".into(),
+        Some(1) => "1 problem".into(),
+        Some(n) => format!("{n} problems"),
+        None => "-".into(),
+    }
 }

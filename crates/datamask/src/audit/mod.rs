@@ -7,6 +7,8 @@
 //! or editing any manifest breaks the chain. Because verification also checks that the file is
 //! byte-for-byte canonical, *any* changed byte is detected, whitespace included.
 
+pub mod diff;
+
 use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
 use serde_json::{Map, Value};
 use std::fmt::Write as _;
