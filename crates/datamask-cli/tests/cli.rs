@@ -1288,3 +1288,192 @@ fn audit_diff_names_what_changed_and_tampering_breaks_the_chain() {
     std::fs::write(&files[1], &second).unwrap();
     assert_eq!(verify().0, Some(0));
 }
+
+/// Checks that every element of `html` is closed in the right order (void and self-closed
+/// elements aside), which is what a browser needs to build the intended tree.
+fn assert_well_nested(html: &str) {
+    const VOID: &[&str] = &["meta", "br", "hr", "img", "input", "link"];
+    let mut stack: Vec<String> = Vec::new();
+    let mut rest = html;
+    while let Some(start) = rest.find('<') {
+        let end = rest[start..].find('>').expect("unclosed tag") + start;
+        let tag = &rest[start + 1..end];
+        rest = &rest[end + 1..];
+        if tag.starts_with('!') {
+            continue;
+        }
+        if let Some(name) = tag.strip_prefix('/') {
+            let open = stack
+                .pop()
+                .unwrap_or_else(|| panic!("</{name}> closes nothing"));
+            assert_eq!(open, name.trim(), "</{name}> closes <{open}>");
+            continue;
+        }
+        let name: String = tag
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .collect();
+        if tag.ends_with('/') || VOID.contains(&name.as_str()) {
+            continue;
+        }
+        if name == "style" {
+            let close = rest.find("</style>").expect("style closed");
+            rest = &rest[close + "</style>".len()..];
+            continue;
+        }
+        stack.push(name);
+    }
+    assert!(stack.is_empty(), "never closed: {stack:?}");
+}
+
+fn find_chromium() -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    [
+        "chromium",
+        "chromium-browser",
+        "google-chrome",
+        "headless_shell",
+    ]
+    .iter()
+    .flat_map(|name| std::env::split_paths(&path).map(move |d| d.join(name)))
+    .find(|p| p.is_file())
+}
+
+/// Runs headless Chromium on `html`, returning (screenshot PNG, rendered DOM).
+fn chromium_render(chromium: &Path, html: &Path, dir: &Path) -> (Vec<u8>, String) {
+    let url = format!("file://{}", html.display());
+    let png = dir.join("report.png");
+    let common = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--hide-scrollbars",
+        "--no-first-run",
+        "--window-size=1280,2000",
+    ];
+    let run = |extra: &[String]| {
+        let mut child = std::process::Command::new(chromium)
+            .args(common)
+            .arg(format!("--user-data-dir={}", dir.join("profile").display()))
+            .args(extra)
+            .arg(&url)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut stdout = child.stdout.take().unwrap();
+        let reader = std::thread::spawn(move || {
+            let mut s = String::new();
+            std::io::Read::read_to_string(&mut stdout, &mut s).unwrap();
+            s
+        });
+        for _ in 0..1200 {
+            if child.try_wait().unwrap().is_some() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        if child.try_wait().unwrap().is_none() {
+            let _ = child.kill();
+            panic!("chromium did not finish within two minutes");
+        }
+        reader.join().unwrap()
+    };
+    run(&[format!("--screenshot={}", png.display())]);
+    let dom = run(&["--dump-dom".to_string()]);
+    (
+        std::fs::read(&png).expect("chromium wrote the screenshot"),
+        dom,
+    )
+}
+
+#[test]
+fn run_writes_a_self_contained_html_report_and_stats() {
+    let dir = quickstart();
+    run_ok(
+        dir.path(),
+        KEY,
+        &[
+            "--batch-size",
+            "150",
+            "--report",
+            "report.html",
+            "--stats-json",
+            "stats.json",
+            "--stats-csv",
+            "stats.csv",
+        ],
+    );
+    let html = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    assert_well_nested(&html);
+    for needle in [
+        "Verified: no problems",
+        "customers",
+        "order_items",
+        "first_name",
+        "keep_last",
+        "date_shift",
+        "sqlite://masked.db",
+        "Throughput (rows per second)",
+        "<polyline",
+        "10,054",
+    ] {
+        assert!(html.contains(needle), "the report lacks {needle}");
+    }
+    // Self-contained: nothing is fetched from anywhere.
+    for external in [
+        "http://", "https://", "<script", "<link", "src=", "url(", "@import",
+    ] {
+        assert!(!html.contains(external), "the report references {external}");
+    }
+    // Names and counts only: no original value of a masked column.
+    let src = dir.path().join("shop.db");
+    for row in rows(
+        &src,
+        "SELECT email, phone, ssn, street FROM customers LIMIT 50",
+    ) {
+        for v in row {
+            if let Sql::Text(s) = v {
+                assert!(!html.contains(&s), "the report shows an original value");
+            }
+        }
+    }
+    let stats: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("stats.json")).unwrap()).unwrap();
+    assert_eq!(stats["totals"]["rows_written"], 10054);
+    assert_eq!(stats["verification"]["ok"], true);
+    assert_eq!(stats["tables"][0]["table"], "customers");
+    assert_eq!(stats["tables"][0]["strategies"]["preserve"], 5);
+    let csv = std::fs::read_to_string(dir.path().join("stats.csv")).unwrap();
+    let lines: Vec<Vec<&str>> = csv.lines().map(|l| l.split(',').collect()).collect();
+    assert_eq!(lines.len(), 5, "{csv}");
+    assert_eq!(lines[0][1], "table");
+    assert!(lines.iter().all(|l| l.len() == 10), "{csv}");
+    assert_eq!(lines[4][1..5], ["order_items", "copy", "6004", "6004"]);
+
+    // The page as a browser renders it. Only this part needs Chromium.
+    let Some(chromium) = find_chromium() else {
+        eprintln!("skipping the browser rendering: no chromium in PATH");
+        return;
+    };
+    let (png, dom) = chromium_render(&chromium, &dir.path().join("report.html"), dir.path());
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "a PNG screenshot");
+    let width = u32::from_be_bytes([png[16], png[17], png[18], png[19]]);
+    assert_eq!(width, 1280);
+    assert!(
+        png.len() > 30_000,
+        "the screenshot is blank ({} bytes)",
+        png.len()
+    );
+    assert!(
+        dom.contains("Verified: no problems") && dom.contains("<svg"),
+        "{dom}"
+    );
+    if std::env::var_os("DATAMASK_BLESS").is_some() {
+        let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs");
+        std::fs::write(docs.join("report.png"), &png).unwrap();
+        std::fs::write(docs.join("report-example.html"), &html).unwrap();
+    }
+}

@@ -70,6 +70,30 @@ pub struct TableReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub output_checksum: Option<String>,
     pub elapsed_ms: u64,
+    /// Each column's strategy and domain (for reports).
+    #[serde(skip)]
+    pub columns: Vec<crate::plan::ColumnPlan>,
+    /// `(milliseconds since the table started, rows written so far)`, at most
+    /// [`PROGRESS_POINTS`] points: the table's throughput over time, for reports.
+    #[serde(skip)]
+    pub progress: Vec<(u64, u64)>,
+}
+
+/// Points kept per table for the throughput chart.
+pub const PROGRESS_POINTS: usize = 120;
+
+/// Thins `points` to at most [`PROGRESS_POINTS`], keeping the first and the last.
+fn thin(points: Vec<(u64, u64)>) -> Vec<(u64, u64)> {
+    if points.len() <= PROGRESS_POINTS {
+        return points;
+    }
+    let step = points.len().div_ceil(PROGRESS_POINTS - 1);
+    let last = points[points.len() - 1];
+    let mut out: Vec<(u64, u64)> = points.into_iter().step_by(step).collect();
+    if out.last() != Some(&last) {
+        out.push(last);
+    }
+    out
 }
 
 impl TableReport {
@@ -82,6 +106,8 @@ impl TableReport {
             masked_columns: table.masked_columns(),
             output_checksum: None,
             elapsed_ms: 0,
+            columns: table.columns.clone(),
+            progress: Vec::new(),
         }
     }
 }
@@ -91,6 +117,13 @@ impl TableReport {
 pub struct RunReport {
     pub run_id: String,
     pub dry_run: bool,
+    /// RFC 3339, UTC.
+    pub started_at: String,
+    pub actor: String,
+    pub host: String,
+    pub tool_version: String,
+    pub key_fingerprint: String,
+    pub config_hash: String,
     pub source: String,
     pub target: String,
     pub tables: Vec<TableReport>,
@@ -308,6 +341,12 @@ pub fn run(
     let mut report = RunReport {
         run_id,
         dry_run: options.dry_run,
+        started_at: started.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        actor: actor.clone(),
+        host: host_name(),
+        tool_version: crate::VERSION.to_string(),
+        key_fingerprint: key.fingerprint(),
+        config_hash: config.hash.clone(),
         source: plan.source.clone(),
         target: plan.target.clone().unwrap_or_default(),
         tables: reports,
@@ -607,6 +646,7 @@ fn write_table(
     };
     let mut checksum = blake3::Hasher::new();
     let mut buf = Vec::with_capacity(256);
+    let mut progress = vec![(0, 0)];
     for batch in rx.iter() {
         let batch = batch?;
         let n = batch.len() as u64;
@@ -620,8 +660,10 @@ fn write_table(
             report.rows_written += n;
         }
         report.rows_read += n;
+        progress.push((clock.elapsed().as_millis() as u64, report.rows_read));
         reporter.rows_written(&table.name, n);
     }
+    report.progress = thin(progress);
     if let Some(w) = writer {
         w.finish()?;
     }

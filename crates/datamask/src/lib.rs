@@ -12,6 +12,7 @@ pub mod guard;
 pub mod keys;
 pub mod lock;
 pub mod plan;
+pub mod reports;
 pub mod verify;
 
 pub use config::Config;

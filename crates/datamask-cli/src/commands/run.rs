@@ -3,7 +3,9 @@
 use crate::progress::Bars;
 use crate::{table, ConfigArg, Failure, Format};
 use datamask::engine::{self, RunError, RunOptions, RunReport};
+use datamask::reports;
 use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -33,6 +35,15 @@ pub struct Args {
     /// Skip the check of the target at the end (verify.after_run: false does the same)
     #[arg(long)]
     no_verify: bool,
+    /// Write a self-contained HTML report of the run to this file
+    #[arg(long, value_name = "FILE.html")]
+    report: Option<PathBuf>,
+    /// Write the run's statistics as JSON to this file
+    #[arg(long, value_name = "FILE")]
+    stats_json: Option<PathBuf>,
+    /// Write the run's statistics as CSV (one line per table) to this file
+    #[arg(long, value_name = "FILE")]
+    stats_csv: Option<PathBuf>,
 }
 
 pub fn run(args: Args) -> Result<(), Failure> {
@@ -61,6 +72,17 @@ pub fn run(args: Args) -> Result<(), Failure> {
     match args.format {
         Format::Json => super::print_json(&report)?,
         Format::Text => super::print(&summary(&report))?,
+    }
+    let outputs = [
+        (&args.report, reports::html as fn(&RunReport) -> String),
+        (&args.stats_json, reports::stats_json),
+        (&args.stats_csv, reports::stats_csv),
+    ];
+    for (path, render) in outputs {
+        if let Some(path) = path {
+            std::fs::write(path, render(&report))
+                .map_err(|e| Failure::user(format!("cannot write {}: {e}", path.display())))?;
+        }
     }
     match &report.verification {
         Some(v) if !v.ok => {
