@@ -32,6 +32,8 @@ pub enum Format {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Write a draft config from the source's schema and a discovery scan
+    Init(commands::init::Args),
     /// Find columns holding personal data: type, confidence and evidence per column
     Scan(commands::scan::Args),
     /// Copy the source to the target, masking as the config says
@@ -90,6 +92,7 @@ impl From<anyhow::Error> for Failure {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = std::panic::catch_unwind(|| match cli.command {
+        Command::Init(a) => commands::init::run(a),
         Command::Scan(a) => commands::scan::run(a),
         Command::Run(a) => commands::run::run(a),
         Command::Check(a) => commands::check::run(a),

@@ -210,6 +210,17 @@ pub fn suggest(
 ) -> Suggestion {
     let mut skipped: Vec<String> = Vec::new();
     let preferred = candidates(finding.pii_type, finding.evidence.scheme.as_deref());
+    if preferred.is_empty() {
+        // Coarse attributes (countries, bank codes) are kept unless a person decides otherwise.
+        return Suggestion {
+            strategy: "preserve",
+            options: Options::default(),
+            note: Some(format!(
+                "{} is usually kept as is: review",
+                finding.pii_type
+            )),
+        };
+    }
     let first_choice = preferred.first().map(|(n, _)| *n);
     for (name, spec) in preferred.into_iter().chain(generic(&column.data_type)) {
         let Some(info) = datamask_strategies::lookup(name) else {

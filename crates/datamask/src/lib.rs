@@ -9,6 +9,7 @@ pub mod config;
 pub mod discover;
 pub mod engine;
 pub mod guard;
+pub mod init;
 pub mod keys;
 pub mod lock;
 pub mod plan;

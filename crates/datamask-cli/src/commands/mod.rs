@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod check;
+pub mod init;
 pub mod plan;
 pub mod run;
 pub mod scan;

@@ -125,3 +125,88 @@ fn scan_of_a_missing_source_is_a_clear_error() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("nope.db"));
 }
+
+/// Runs `init` in `dir`, adds a SQLite target and returns the draft text.
+fn init_with_target(dir: &Path, source: &str) -> String {
+    let out = datamask(dir)
+        .args(["init", "--source", source])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let path = dir.join("datamask.yaml");
+    let draft = std::fs::read_to_string(&path).unwrap();
+    let with_target = draft.replace(
+        "# target: { url: \"sqlite://masked.db\", environment: development }",
+        "target: { url: \"sqlite://masked.db\", environment: development }",
+    );
+    assert_ne!(draft, with_target, "the draft offers a target line");
+    std::fs::write(&path, &with_target).unwrap();
+    draft
+}
+
+#[test]
+fn init_drafts_a_config_that_checks_runs_and_masks_every_finding() {
+    let dir = quickstart();
+    std::fs::remove_file(dir.path().join("datamask.yaml")).unwrap();
+    let draft = init_with_target(dir.path(), "sqlite://shop.db");
+    for value in [
+        "Danielle",
+        "Johnson",
+        "danielle.johnson@example.com",
+        "756-14-8936",
+    ] {
+        assert!(!draft.contains(value), "the draft leaks {value}");
+    }
+    assert!(draft.contains("REVIEW"), "uncertain findings are marked");
+    let check = datamask(dir.path())
+        .env("DATAMASK_KEY", KEY)
+        .arg("check")
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stdout)
+    );
+    run_ok(dir.path(), KEY, &[]);
+    let (src, dst) = (dir.path().join("shop.db"), dir.path().join("masked.db"));
+    let cols = scan_json(dir.path(), "sqlite://shop.db");
+    let sensitive: Vec<_> = cols
+        .iter()
+        .filter(|c| matches!(c["confidence"].as_str(), Some("likely" | "certain")))
+        .collect();
+    assert!(sensitive.len() >= 10);
+    for c in sensitive {
+        let (t, name) = (c["table"].as_str().unwrap(), c["column"].as_str().unwrap());
+        let sql = format!("SELECT {name} FROM {t} ORDER BY rowid");
+        let (before, after) = (rows(&src, &sql), rows(&dst, &sql));
+        assert_eq!(before.len(), after.len());
+        let same = before
+            .iter()
+            .zip(&after)
+            .filter(|(a, b)| a == b && a[0] != Sql::Null)
+            .count();
+        assert_eq!(same, 0, "{t}.{name}: {same} values unchanged");
+    }
+    // The unique email column stayed unique.
+    let emails = rows(
+        &dst,
+        "SELECT COUNT(DISTINCT email), COUNT(*) FROM customers",
+    );
+    assert_eq!(emails[0][0], emails[0][1]);
+}
+
+#[test]
+fn init_refuses_to_overwrite_without_force() {
+    let dir = quickstart();
+    let out = datamask(dir.path())
+        .args(["init", "--source", "sqlite://shop.db"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--force"));
+}

@@ -1,0 +1,57 @@
+//! `datamask init`: write a draft config from the source's schema and a discovery scan.
+
+use crate::Failure;
+use datamask::{discover, init};
+use std::path::PathBuf;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The database or files to scan (postgres://, mysql://, sqlite://PATH, a file or directory)
+    #[arg(long)]
+    source: String,
+    /// Where to write the draft config
+    #[arg(short = 'o', long = "output", default_value = "datamask.yaml")]
+    output: PathBuf,
+    /// Rows sampled per table (the first rows in key order; never the whole table)
+    #[arg(long, default_value_t = datamask_discovery::DEFAULT_SAMPLE_ROWS)]
+    sample: usize,
+    /// Replace the output file if it exists
+    #[arg(long)]
+    force: bool,
+}
+
+pub fn run(args: Args) -> Result<(), Failure> {
+    if args.output.exists() && !args.force {
+        return Err(Failure::user(format!(
+            "{} already exists; pass --force to replace it",
+            args.output.display()
+        )));
+    }
+    let scans = discover::scan_url(&args.source, args.sample).map_err(Failure::user)?;
+    let dir_is_cwd = args
+        .output
+        .parent()
+        .is_none_or(|p| p.as_os_str().is_empty() || p == std::path::Path::new("."));
+    let (url, had_password) = init::config_url(&args.source, dir_is_cwd);
+    let draft = init::draft(&url, &scans, args.sample);
+    std::fs::write(&args.output, draft.render())
+        .map_err(|e| Failure::user(format!("cannot write {}: {e}", args.output.display())))?;
+    let review = draft
+        .active()
+        .filter(|r| r.comment.ends_with("REVIEW"))
+        .count();
+    eprintln!(
+        "wrote {}: {} rules for {} tables ({review} marked REVIEW)",
+        args.output.display(),
+        draft.active().count(),
+        scans.len()
+    );
+    if had_password {
+        eprintln!("the source password was replaced by ${{DATAMASK_SOURCE_PASSWORD}}: export it before running");
+    }
+    eprintln!(
+        "next: add a `target`, then run `datamask check -c {}`",
+        args.output.display()
+    );
+    Ok(())
+}
