@@ -21,6 +21,9 @@ const OTHER_KEY: &str = "ff0102030405060708090a0b0c0d0e0f101112131415161718191a1
 /// Option pairs in table-driven tests.
 pub type Opts = &'static [(&'static str, &'static str)];
 
+/// A check on a strategy's text output, in table-driven tests.
+pub type Check = fn(&str) -> bool;
+
 /// Options from `(name, text)` pairs: integers, numbers and booleans are recognised; a leading
 /// `'` forces a string (`'0`).
 pub fn opts(pairs: &[(&str, &str)]) -> Options {

@@ -569,7 +569,7 @@ impl Strategy for Utm {
 
 #[cfg(test)]
 mod tests {
-    use crate::harness::{opts, run, Opts};
+    use crate::harness::{opts, run, Check, Opts};
     use datamask_core::strategy::{OptionValue, Options};
     use datamask_core::Value;
 
@@ -734,7 +734,6 @@ mod tests {
 
     #[test]
     fn utm_values() {
-        type Check = fn(&str) -> bool;
         let cases: &[(Opts, Check)] = &[
             (&[("type", "source")], |s| super::UTM_SOURCES.contains(&s)),
             (&[("type", "medium")], |s| super::UTM_MEDIUMS.contains(&s)),

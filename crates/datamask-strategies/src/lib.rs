@@ -30,11 +30,13 @@ use datamask_core::strategy::{
 use datamask_core::{ApplyCtx, Value};
 
 mod basic;
+mod company;
 mod dates;
 mod docs;
 mod finance;
 mod fpe;
 mod gen;
+mod geo;
 mod hashing;
 mod internet;
 pub mod locale;
@@ -43,6 +45,7 @@ mod national_id;
 mod network;
 mod numbers;
 mod person;
+mod places;
 mod token;
 mod util;
 mod words;
@@ -98,6 +101,15 @@ static REGISTRY: &[StrategyInfo] = &[
     national_id::AADHAAR,
     national_id::PAN,
     national_id::CPF,
+    // Places.
+    places::ADDRESS,
+    places::CITY_SHUFFLE,
+    places::REGION_SHUFFLE,
+    places::COUNTRY,
+    places::LANGUAGE,
+    company::COMPANY,
+    geo::COORDINATE,
+    geo::GEO_ROUND,
     // Internet and network.
     internet::URL,
     internet::UTM,
