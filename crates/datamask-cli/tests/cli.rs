@@ -1,5 +1,8 @@
 //! End-to-end tests of the `datamask` binary: exit codes, messages and the data it writes.
 
+#[path = "cli/relations.rs"]
+mod relations;
+
 use assert_cmd::Command;
 use rusqlite::types::Value as Sql;
 use std::path::{Path, PathBuf};

@@ -116,6 +116,10 @@ impl Strategy for Preserve {
     fn is_injective(&self) -> bool {
         true
     }
+
+    fn max_output_chars(&self, input_max: Option<u32>) -> Option<u32> {
+        input_max
+    }
 }
 
 pub const ENUM: StrategyInfo = StrategyInfo {

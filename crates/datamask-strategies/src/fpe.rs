@@ -78,6 +78,9 @@ struct Fpe {
     /// The alphabet classes; a character's numeral is its index in its class.
     classes: Vec<Vec<char>>,
     keep: Vec<char>,
+    /// The integers the column accepts (type width, unsigned, range checks): cycle walking
+    /// stays inside, so a masked `INT` id is still an `INT`.
+    int_range: Option<(i128, i128)>,
 }
 
 fn build(opts: &Options, ctx: &BuildCtx<'_>) -> Result<Box<dyn Strategy>, String> {
@@ -113,6 +116,7 @@ fn build(opts: &Options, ctx: &BuildCtx<'_>) -> Result<Box<dyn Strategy>, String
         key: ctx.prf.cipher_key("fpe"),
         classes,
         keep: opts.str_or("keep", "").chars().collect(),
+        int_range: ctx.column.int_range(),
     }))
 }
 
@@ -232,8 +236,19 @@ impl Fpe {
     }
 
     /// Encrypts the decimal digits of a magnitude, keeping the digit count, never producing a
-    /// leading zero (unless a single digit), zero when `nonzero`, or a value above `bound`.
-    fn encrypt_magnitude(&self, mag: u64, bound: u64, nonzero: bool) -> Result<u64, String> {
+    /// leading zero (unless a single digit), zero when `nonzero`, or a value outside
+    /// `least..=bound`. Inputs inside those limits map one-to-one onto them.
+    fn encrypt_magnitude(
+        &self,
+        mag: u64,
+        least: u64,
+        bound: u64,
+        nonzero: bool,
+    ) -> Result<u64, String> {
+        if mag < least || mag > bound {
+            // Only values the column accepts can be permuted among themselves.
+            return Err("the value is outside the column's range".into());
+        }
         let digits: Vec<u16> = mag
             .to_string()
             .bytes()
@@ -253,7 +268,7 @@ impl Fpe {
                         .and_then(|a| a.checked_add(u64::from(*d)))
                 });
                 if let Some(v) = v {
-                    if v <= bound && !(nonzero && v == 0) {
+                    if least <= v && v <= bound && !(nonzero && v == 0) {
                         return Ok(v);
                     }
                 }
@@ -269,21 +284,44 @@ impl Strategy for Fpe {
             Value::Text(s) => Ok(Value::Text(self.encrypt_text(s)?)),
             Value::Int(i) => {
                 let neg = *i < 0;
-                let bound = if neg { 1u64 << 63 } else { i64::MAX as u64 };
-                let m = self.encrypt_magnitude(i.unsigned_abs(), bound, neg)?;
+                let (lo, hi) = self
+                    .int_range
+                    .unwrap_or((i128::from(i64::MIN), i128::from(i64::MAX)));
+                // Limits on the magnitude for this sign.
+                let (least, bound) = if neg {
+                    ((-hi).max(1), (-lo).min(1i128 << 63))
+                } else {
+                    (lo.max(0), hi.min(i128::from(i64::MAX)))
+                };
+                let clip = |v: i128| u64::try_from(v.max(0)).unwrap_or(u64::MAX);
+                let m = self.encrypt_magnitude(i.unsigned_abs(), clip(least), clip(bound), neg)?;
                 Ok(Value::Int(if neg {
                     0i64.checked_sub_unsigned(m).unwrap_or(i64::MIN)
                 } else {
                     m as i64
                 }))
             }
-            Value::UInt(u) => Ok(Value::UInt(self.encrypt_magnitude(*u, u64::MAX, false)?)),
+            Value::UInt(u) => {
+                let (lo, hi) = self.int_range.unwrap_or((0, i128::from(u64::MAX)));
+                let clip = |v: i128| u64::try_from(v.max(0)).unwrap_or(u64::MAX);
+                Ok(Value::UInt(self.encrypt_magnitude(
+                    *u,
+                    clip(lo),
+                    clip(hi),
+                    false,
+                )?))
+            }
             other => Err(format!("fpe does not apply to {} values", other.kind())),
         }
     }
 
     fn is_injective(&self) -> bool {
         true
+    }
+
+    /// Text keeps its length, character for character.
+    fn max_output_chars(&self, input_max: Option<u32>) -> Option<u32> {
+        input_max
     }
 }
 
@@ -345,6 +383,36 @@ mod tests {
             assert_eq!(out.len(), 3);
             assert!(seen.insert(out));
         }
+    }
+
+    #[test]
+    fn ints_stay_inside_the_column_range() {
+        use datamask_core::{ApplyCtx, Check, CmpOp, Column, DataType, Literal};
+        let mut col = Column::new(
+            "id",
+            DataType::Int {
+                bits: 32,
+                unsigned: false,
+            },
+        );
+        col.constraints.checks.push(Check::Compare {
+            op: CmpOp::Gt,
+            value: Literal::Number("0".into()),
+        });
+        let s = crate::harness::build_for("fpe", &opts(&[]), &col).unwrap();
+        let ctx = ApplyCtx {
+            column: &col,
+            row_key: None,
+        };
+        let mut seen = std::collections::BTreeSet::new();
+        for i in (1..=9).chain(2_147_483_000..=2_147_483_647) {
+            let Value::Int(out) = s.apply(&Value::Int(i), &ctx).unwrap() else {
+                panic!()
+            };
+            assert!((1..=i64::from(i32::MAX)).contains(&out), "{i} -> {out}");
+            assert!(seen.insert(out), "{i} collides");
+        }
+        assert!(s.apply(&Value::Int(0), &ctx).is_err());
     }
 
     #[test]

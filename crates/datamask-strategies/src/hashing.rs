@@ -145,6 +145,19 @@ impl Strategy for HashPreserve {
     fn is_injective(&self) -> bool {
         !self.preserve_format && self.length.is_none_or(|n| n >= 16)
     }
+
+    fn max_output_chars(&self, input_max: Option<u32>) -> Option<u32> {
+        if self.preserve_format {
+            return input_max;
+        }
+        let hex = match self.algorithm.as_str() {
+            "md5" => 32,
+            "sha1" => 40,
+            "sha512" => 128,
+            _ => 64,
+        };
+        Some(self.length.map_or(hex, |n| n.min(hex)) as u32)
+    }
 }
 
 fn hex_lower(b: &[u8]) -> String {
@@ -239,6 +252,15 @@ impl Strategy for Uuid {
 
     fn is_injective(&self) -> bool {
         true
+    }
+
+    fn max_output_chars(&self, _input_max: Option<u32>) -> Option<u32> {
+        Some(match self.format.as_str() {
+            "simple" => 32,
+            "urn" => 45,
+            "braced" => 38,
+            _ => 36,
+        })
     }
 }
 

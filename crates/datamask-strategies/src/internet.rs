@@ -378,6 +378,13 @@ impl Strategy for DetEmail {
     fn is_injective(&self) -> bool {
         true
     }
+
+    /// `user-` + 16 + `@` + the domain (with `keep_domain`, at most the input's length).
+    fn max_output_chars(&self, input_max: Option<u32>) -> Option<u32> {
+        let own = self.domain.chars().count() as u32;
+        let domain = if self.keep { own.max(input_max?) } else { own };
+        Some(22 + domain)
+    }
 }
 
 const UTM_SOURCES: &[&str] = &[

@@ -425,6 +425,10 @@ impl Strategy for Wrapped {
         self.inner.is_injective() && self.null_probability <= 0.0
     }
 
+    fn max_output_chars(&self, input_max: Option<u32>) -> Option<u32> {
+        self.inner.max_output_chars(input_max)
+    }
+
     fn apply(&self, value: &Value, ctx: &ApplyCtx<'_>) -> Result<Value, String> {
         if value.is_null() {
             if !self.keep_null && self.text_column {

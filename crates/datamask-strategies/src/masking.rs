@@ -126,6 +126,11 @@ impl Strategy for KeepLast {
         }
         Ok(Value::Text(out.into_iter().rev().collect()))
     }
+
+    /// One output character per input character.
+    fn max_output_chars(&self, input_max: Option<u32>) -> Option<u32> {
+        input_max
+    }
 }
 
 struct Partial {

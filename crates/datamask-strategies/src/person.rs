@@ -207,6 +207,53 @@ struct Email {
     unique: bool,
     first: Vec<&'static str>,
     last: Vec<&'static str>,
+    /// Most characters of the name part of the local part, when the column is too narrow
+    /// for full names (the unique suffix and the domain are never shortened).
+    name_budget: Option<usize>,
+}
+
+impl Email {
+    /// Characters of the longest domain this instance uses.
+    fn domain_len(&self) -> usize {
+        self.domain.as_ref().map_or(11, |d| d.chars().count())
+    }
+
+    /// Characters of the longest name part before any budget.
+    fn full_name_len(&self) -> usize {
+        if self.random {
+            return self.local_len;
+        }
+        let longest = |l: &[&str]| l.iter().map(|n| ascii_slug(n).len()).max().unwrap_or(0);
+        longest(&self.first) + 1 + longest(&self.last)
+    }
+
+    /// The suffix, `@` and domain: the part that never shrinks.
+    fn fixed_len(&self, name: usize) -> usize {
+        let suffix = match (self.unique, name) {
+            (false, _) => 0,
+            (true, 0) => 13,
+            (true, _) => 14,
+        };
+        suffix + 1 + self.domain_len()
+    }
+
+    /// Shortens the name part so whole addresses fit `max` characters, when they would not.
+    fn size_to(&mut self, max: Option<u32>) {
+        let Some(max) = max.map(|m| m as usize) else {
+            return;
+        };
+        let full = self.full_name_len();
+        if full + self.fixed_len(full) > max {
+            let budget = max.saturating_sub(self.fixed_len(1));
+            // Without the unique suffix the name part is the whole local part: keep one.
+            self.name_budget = Some(if self.unique { budget } else { budget.max(1) });
+        }
+    }
+
+    fn name_len(&self) -> usize {
+        let full = self.full_name_len();
+        self.name_budget.map_or(full, |b| b.min(full))
+    }
 }
 
 fn build_email(opts: &Options, ctx: &BuildCtx<'_>) -> Result<Box<dyn Strategy>, String> {
@@ -229,7 +276,7 @@ fn build_email(opts: &Options, ctx: &BuildCtx<'_>) -> Result<Box<dyn Strategy>, 
         }
         _ => None,
     };
-    Ok(Box::new(Email {
+    let mut email = Email {
         prf: ctx.prf.clone(),
         domain,
         random: opts.str_or("format", "name.surname") == "random",
@@ -237,7 +284,10 @@ fn build_email(opts: &Options, ctx: &BuildCtx<'_>) -> Result<Box<dyn Strategy>, 
         unique: opts.bool_or("ensure_unique", true),
         first: loc.male.iter().chain(&loc.female).copied().collect(),
         last: loc.last.clone(),
-    }))
+        name_budget: None,
+    };
+    email.size_to(ctx.column.max_chars());
+    Ok(Box::new(email))
 }
 
 impl Strategy for Email {
@@ -255,9 +305,15 @@ impl Strategy for Email {
             let l = ascii_slug(self.last[s.below(self.last.len() as u64) as usize]);
             format!("{f}.{l}")
         };
+        if let Some(b) = self.name_budget {
+            local = local.chars().take(b).collect::<String>();
+            local.truncate(local.trim_end_matches('.').len());
+        }
         if self.unique {
             let mut u = self.prf.stream("email unique", value);
-            local.push('.');
+            if !local.is_empty() {
+                local.push('.');
+            }
             local.extend((0..13).map(|_| char::from(BASE36[u.below(36) as usize])));
         }
         let domain = match &self.domain {
@@ -269,6 +325,11 @@ impl Strategy for Email {
 
     fn is_injective(&self) -> bool {
         self.unique
+    }
+
+    fn max_output_chars(&self, _input_max: Option<u32>) -> Option<u32> {
+        let name = self.name_len();
+        u32::try_from(name + self.fixed_len(name)).ok()
     }
 }
 

@@ -90,11 +90,22 @@ fn build(opts: &Options, ctx: &BuildCtx<'_>) -> Result<Box<dyn Strategy>, String
         .ok_or_else(|| format!("option `alphabet` must be one of {}", ALPHABETS.join(", ")))?
         .chars()
         .collect();
+    let prefix = opts.str_or("prefix", "").to_string();
+    let suffix = opts.str_or("suffix", "").to_string();
+    let mut length = int_in(opts, "length", 16, 1, 1024)? as usize;
+    // Without an explicit `length`, a token sizes itself to a narrower column.
+    if let (None, Some(max)) = (opts.get("length"), ctx.column.max_chars()) {
+        let fixed = prefix.chars().count() + suffix.chars().count();
+        let room = (max as usize).saturating_sub(fixed);
+        if room >= 1 {
+            length = length.min(room);
+        }
+    }
     Ok(Box::new(Token {
         prf: ctx.prf.clone(),
-        prefix: opts.str_or("prefix", "").to_string(),
-        suffix: opts.str_or("suffix", "").to_string(),
-        length: int_in(opts, "length", 16, 1, 1024)? as usize,
+        prefix,
+        suffix,
+        length,
         chars,
     }))
 }
@@ -116,6 +127,11 @@ impl Strategy for Token {
 
     fn is_injective(&self) -> bool {
         self.length as f64 * (self.chars.len() as f64).log2() >= 64.0
+    }
+
+    fn max_output_chars(&self, _input_max: Option<u32>) -> Option<u32> {
+        let n = self.prefix.chars().count() + self.length + self.suffix.chars().count();
+        u32::try_from(n).ok()
     }
 }
 

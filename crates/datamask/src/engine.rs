@@ -211,6 +211,23 @@ pub fn plan(
     config: &Config,
     source: &mut dyn Source,
 ) -> Result<(Plan, Vec<TableSchema>), RunError> {
+    let (plan, diagnostics, tables) = analyse(config, source)?;
+    if !diagnostics.is_empty() {
+        return Err(RunError::Plan {
+            rendered: config.render(&diagnostics),
+            diagnostics,
+        });
+    }
+    Ok((plan, tables))
+}
+
+/// Introspects the source and builds the plan, returning it with every problem found instead
+/// of failing on them (for `check`, which lists problems under the test that found them).
+/// Fails only when the source cannot be read.
+pub fn analyse(
+    config: &Config,
+    source: &mut dyn Source,
+) -> Result<(Plan, Vec<Diagnostic>, Vec<TableSchema>), RunError> {
     let mut tables = source.tables()?;
     for rule in &config.tables {
         if let Some(sql) = &rule.query {
@@ -221,14 +238,11 @@ pub fn plan(
             }
         }
     }
-    let mut plan = Plan::build(config, &tables).map_err(|diagnostics| RunError::Plan {
-        rendered: config.render(&diagnostics),
-        diagnostics,
-    })?;
+    let (mut plan, diagnostics) = Plan::analyse(config, &tables);
     for t in plan.tables.iter_mut().filter(|t| t.query.is_none()) {
         t.estimated_rows = source.estimate_rows(&t.schema)?;
     }
-    Ok((plan, tables))
+    Ok((plan, diagnostics, tables))
 }
 
 pub use crate::guard::guard_target;
@@ -416,6 +430,7 @@ struct Compiled {
     index: usize,
     key_index: Option<usize>,
     strategy: Box<dyn Strategy>,
+    fitter: crate::fit::Fitter,
 }
 
 fn compile(table: &TablePlan, key: &MasterKey) -> Result<Vec<Compiled>, RunError> {
@@ -424,9 +439,8 @@ fn compile(table: &TablePlan, key: &MasterKey) -> Result<Vec<Compiled>, RunError
         if cp.is_preserved() {
             continue;
         }
-        let column = &table.schema.columns[index];
         let strategy = cp
-            .build(key, column)
+            .build(key)
             .map_err(|message| datamask_core::Error::Value {
                 table: table.name.clone(),
                 column: cp.name.clone(),
@@ -442,6 +456,11 @@ fn compile(table: &TablePlan, key: &MasterKey) -> Result<Vec<Compiled>, RunError
             index,
             key_index,
             strategy,
+            fitter: crate::fit::Fitter::new(
+                &cp.fit_column,
+                cp.requires_injective(),
+                table.schema.columns[index].nullable,
+            ),
         });
     }
     Ok(out)
@@ -684,7 +703,8 @@ fn mask_batch(
 ) -> Result<(Batch, Originals), RunError> {
     let mut masked: Vec<(usize, Vec<Value>)> = Vec::with_capacity(compiled.len());
     for c in compiled {
-        let column = &table.schema.columns[c.index];
+        // The fit column: identical for every column sharing this transform.
+        let column = &table.columns[c.index].fit_column;
         let input = &batch.columns[c.index];
         let mut out = Vec::with_capacity(input.len());
         for (i, value) in input.iter().enumerate() {
@@ -692,15 +712,16 @@ fn mask_batch(
                 column,
                 row_key: c.key_index.map(|k| &batch.columns[k][i]),
             };
-            let v =
-                c.strategy
-                    .apply(value, &ctx)
-                    .map_err(|message| datamask_core::Error::Value {
-                        table: table.name.clone(),
-                        column: column.name.clone(),
-                        row: row_label(table, &batch, i, first_row),
-                        message,
-                    })?;
+            let v = c
+                .strategy
+                .apply(value, &ctx)
+                .and_then(|v| c.fitter.fit(v))
+                .map_err(|message| datamask_core::Error::Value {
+                    table: table.name.clone(),
+                    column: table.columns[c.index].name.clone(),
+                    row: row_label(table, &batch, i, first_row),
+                    message,
+                })?;
             out.push(v);
         }
         masked.push((c.index, out));
@@ -716,7 +737,7 @@ fn mask_batch(
 /// masked key may be personal data and must not appear in messages).
 fn row_label(table: &TablePlan, batch: &Batch, i: usize, first_row: u64) -> String {
     let n = first_row + i as u64 + 1;
-    let pk = &table.schema.primary_key;
+    let pk = &table.primary_key;
     let pk_public = !pk.is_empty()
         && pk.iter().all(|k| {
             table

@@ -8,6 +8,7 @@ pub mod audit;
 pub mod config;
 pub mod discover;
 pub mod engine;
+pub mod fit;
 pub mod guard;
 pub mod init;
 pub mod keys;

@@ -1,7 +1,9 @@
 //! `datamask check`: every pre-flight test, every problem listed, nothing written.
 
 use crate::{ConfigArg, Failure, Format};
+use datamask::config::{Diagnostic, Topic};
 use datamask::engine;
+use datamask::plan::{Origin, Plan};
 use serde::Serialize;
 
 #[derive(clap::Args)]
@@ -49,10 +51,10 @@ pub fn run(args: Args) -> Result<(), Failure> {
             .map_err(|e| e.to_string()),
     );
     let source = engine::open_source(&config, 1024).map_err(|e| e.to_string());
-    let plan =
-        source.and_then(|mut s| engine::plan(&config, s.as_mut()).map_err(|e| e.to_string()));
-    match plan {
-        Ok((plan, tables)) => {
+    let analysis =
+        source.and_then(|mut s| engine::analyse(&config, s.as_mut()).map_err(|e| e.to_string()));
+    match analysis {
+        Ok((plan, diagnostics, tables)) => {
             record(
                 "source",
                 Ok(format!(
@@ -62,14 +64,23 @@ pub fn run(args: Args) -> Result<(), Failure> {
                 )),
             );
             record("schema", schema_lock(&config, &tables, args.record));
-            let masked: usize = plan.copied().map(|t| t.masked_columns()).sum();
-            record(
-                "plan",
-                Ok(format!(
-                    "{} tables to copy, {masked} columns masked",
-                    plan.copied().count()
-                )),
-            );
+            for topic in [Topic::Config, Topic::Relations, Topic::Unique, Topic::Fit] {
+                let found: Vec<Diagnostic> = diagnostics
+                    .iter()
+                    .filter(|d| d.topic == topic)
+                    .cloned()
+                    .collect();
+                let name = match topic {
+                    Topic::Config => "plan",
+                    other => other.as_str(),
+                };
+                let result = if found.is_empty() {
+                    Ok(summary(&plan, topic))
+                } else {
+                    Err(problems(&config, &found))
+                };
+                record(name, result);
+            }
         }
         Err(e) => record("source", Err(e)),
     }
@@ -99,7 +110,7 @@ pub fn run(args: Args) -> Result<(), Failure> {
             let mut out = String::new();
             for c in &checks {
                 out.push_str(&format!(
-                    "{} {:<7} {}\n",
+                    "{} {:<9} {}\n",
                     if c.ok { "ok " } else { "ERR" },
                     c.check,
                     c.message.trim_end()
@@ -144,4 +155,59 @@ fn schema_lock(
                 .join("\n")
         )),
     }
+}
+
+/// The one-line result of a plan topic that found nothing wrong.
+fn summary(plan: &Plan, topic: Topic) -> String {
+    let masked: Vec<_> = plan
+        .copied()
+        .flat_map(|t| t.columns.iter())
+        .filter(|c| !c.is_preserved())
+        .collect();
+    match topic {
+        Topic::Config => {
+            let order: Vec<&str> = plan.copied().map(|t| t.name.as_str()).collect();
+            format!(
+                "{} tables to copy, {} columns masked; load order: {}",
+                order.len(),
+                masked.len(),
+                order.join(", ")
+            )
+        }
+        Topic::Relations => {
+            let inherited = masked
+                .iter()
+                .filter(|c| c.origin == Origin::Inherited)
+                .count();
+            format!("{inherited} columns inherit a transform through a relation or domain; no conflicting rules")
+        }
+        Topic::Unique => {
+            let keys = masked.iter().filter(|c| c.requires_injective()).count();
+            format!("{keys} masked key columns, each with an injective strategy")
+        }
+        Topic::Fit => {
+            let shortened = masked
+                .iter()
+                .filter(|c| c.fit.as_deref().is_some_and(|f| f.contains("shortened")))
+                .count();
+            let mut s = format!("{} masked columns fit their target columns", masked.len());
+            if shortened > 0 {
+                s.push_str(&format!(" ({shortened} shortened where longer)"));
+            }
+            s
+        }
+    }
+}
+
+/// A topic's problems, rendered with their places in the config (without the final count).
+fn problems(config: &datamask::Config, found: &[Diagnostic]) -> String {
+    let rendered = config.render(found);
+    let body: Vec<&str> = rendered.lines().collect();
+    let body = &body[..body.len().saturating_sub(1)];
+    format!(
+        "{} problem{}\n{}",
+        found.len(),
+        if found.len() == 1 { "" } else { "s" },
+        body.join("\n").trim_end()
+    )
 }

@@ -2,7 +2,7 @@
 
 use crate::{table, ConfigArg, Failure, Format};
 use datamask::engine;
-use datamask::plan::{Origin, Plan, TableAction};
+use datamask::plan::{ColumnPlan, Origin, Plan, TableAction};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -41,8 +41,18 @@ pub fn render(plan: &Plan) -> String {
             out.push_str(&format!("\n{}: skipped\n", t.name));
             continue;
         }
+        let mut extra = String::new();
+        if t.virtual_key {
+            extra.push_str(&format!(
+                ", key ({}) from the config",
+                t.primary_key.join(", ")
+            ));
+        }
+        if !t.depends_on.is_empty() {
+            extra.push_str(&format!(", after {}", t.depends_on.join(", ")));
+        }
         out.push_str(&format!(
-            "\n{} ({rows}, {} of {} columns masked)\n",
+            "\n{} ({rows}, {} of {} columns masked{extra})\n",
             t.name,
             t.masked_columns(),
             t.columns.len()
@@ -50,19 +60,48 @@ pub fn render(plan: &Plan) -> String {
         if let Some(f) = &t.filter {
             out.push_str(&format!("  where {f}\n"));
         }
-        let rows: Vec<Vec<String>> = t
-            .columns
-            .iter()
-            .map(|c| {
-                let strategy = match c.origin {
-                    Origin::Policy => "preserve (no rule)".to_string(),
-                    Origin::Rule if c.is_preserved() => "preserve".to_string(),
-                    Origin::Rule => format!("{} [domain {}]", c.strategy, c.domain),
-                };
-                vec![format!("  {}", c.name), c.data_type.clone(), strategy]
-            })
-            .collect();
-        out.push_str(&table::render(&["  column", "type", "strategy"], &rows));
+        let rows: Vec<Vec<String>> = t.columns.iter().map(column_row).collect();
+        out.push_str(&table::render(
+            &["  column", "type", "strategy", "domain", "notes"],
+            &rows,
+        ));
     }
     out
+}
+
+/// One column of the text plan: what it gets, from where, and what was proven about it.
+fn column_row(c: &ColumnPlan) -> Vec<String> {
+    let masked = !c.is_preserved();
+    let strategy = match c.origin {
+        Origin::Policy => "preserve (no rule)".to_string(),
+        Origin::Rule => c.strategy.clone(),
+        Origin::Inherited => format!(
+            "{} <- {}",
+            c.strategy,
+            c.inherited_from.as_deref().unwrap_or("?")
+        ),
+    };
+    let mut notes: Vec<String> = Vec::new();
+    if let Some(via) = &c.via {
+        notes.push(format!("via {via}"));
+    }
+    if masked {
+        if let Some(u) = &c.unique {
+            notes.push(u.clone());
+        }
+        if let Some(f) = &c.fit {
+            notes.push(f.clone());
+        }
+    }
+    vec![
+        format!("  {}", c.name),
+        c.data_type.clone(),
+        strategy,
+        if masked {
+            c.domain.clone()
+        } else {
+            String::new()
+        },
+        notes.join("; "),
+    ]
 }

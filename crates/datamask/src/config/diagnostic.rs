@@ -11,6 +11,33 @@ pub struct Diagnostic {
     pub width: usize,
     pub message: String,
     pub hint: Option<String>,
+    /// Which pre-flight test found it, so `check` can list problems under their test.
+    pub topic: Topic,
+}
+
+/// The pre-flight test a problem belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Topic {
+    /// The config itself, or a table or column it names.
+    Config,
+    /// Relations, domains and keys: linked columns that must share a transform.
+    Relations,
+    /// A masked key column whose strategy is not proven injective.
+    Unique,
+    /// Masked values that would not fit their target column.
+    Fit,
+}
+
+impl Topic {
+    /// The name `check` prints.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Topic::Config => "config",
+            Topic::Relations => "relations",
+            Topic::Unique => "unique",
+            Topic::Fit => "fit",
+        }
+    }
 }
 
 impl Diagnostic {
@@ -21,7 +48,14 @@ impl Diagnostic {
             width: 1,
             message: message.into(),
             hint: None,
+            topic: Topic::Config,
         }
+    }
+
+    /// Files the problem under `topic`.
+    pub fn topic(mut self, topic: Topic) -> Self {
+        self.topic = topic;
+        self
     }
 
     /// Adds a help line.

@@ -13,7 +13,7 @@ use datamask_core::strategy::{Options, StrategyInfo};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-pub use diagnostic::Diagnostic;
+pub use diagnostic::{Diagnostic, Topic};
 pub use yaml::Pos;
 
 /// Why a config could not be loaded.
@@ -52,6 +52,10 @@ pub struct Config {
     pub tables: Vec<TableRule>,
     pub audit: AuditSettings,
     pub verify: VerifySettings,
+    /// Foreign keys the source schema does not declare (`relations:`).
+    pub relations: Vec<RelationRule>,
+    /// Named groups of columns that share tokens (`domains:`).
+    pub domains: Vec<DomainRule>,
 }
 
 /// Where a connection's environment label puts it.
@@ -249,7 +253,55 @@ pub struct TableRule {
     pub filter: Option<String>,
     /// A SQL query whose result is copied as this table (instead of reading a table).
     pub query: Option<String>,
+    /// A key for a table whose schema has none (`primary_key: [cols]`), with its place.
+    pub primary_key: Option<(Vec<String>, Pos)>,
     pub columns: Vec<ColumnRule>,
+}
+
+/// A column named in the config as `table.column`. The table part may hold dots itself
+/// (`public.customers.email` is column `email` of table `public.customers`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ColumnRef {
+    pub table: String,
+    pub column: String,
+}
+
+impl ColumnRef {
+    /// Splits `table.column` at its last dot; `None` when either part is empty.
+    pub fn parse(text: &str) -> Option<ColumnRef> {
+        let (table, column) = text.rsplit_once('.')?;
+        (!table.is_empty() && !column.is_empty()).then(|| ColumnRef {
+            table: table.to_string(),
+            column: column.to_string(),
+        })
+    }
+}
+
+impl fmt::Display for ColumnRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.table, self.column)
+    }
+}
+
+/// A virtual foreign key: `from` columns reference `to` columns (same count, composite keys
+/// column by column). Masking treats it exactly like a declared foreign key.
+#[derive(Debug, Clone)]
+pub struct RelationRule {
+    pub from_table: String,
+    pub from_columns: Vec<String>,
+    pub to_table: String,
+    pub to_columns: Vec<String>,
+    pub pos: Pos,
+}
+
+/// A named domain: columns, possibly in different tables, that must get the same tokens.
+/// The name is also the PRF domain, so two configs (two databases) that name the same domain
+/// produce the same tokens under the same key.
+#[derive(Debug, Clone)]
+pub struct DomainRule {
+    pub name: String,
+    pub pos: Pos,
+    pub columns: Vec<(ColumnRef, Pos)>,
 }
 
 /// The rule for one column.

@@ -8,7 +8,16 @@ use datamask_core::strategy::OptionValue;
 use std::collections::BTreeMap;
 
 const TOP_KEYS: &[&str] = &[
-    "version", "source", "target", "key", "policy", "tables", "audit", "verify",
+    "version",
+    "source",
+    "target",
+    "key",
+    "policy",
+    "tables",
+    "audit",
+    "verify",
+    "relations",
+    "domains",
 ];
 const CONNECTION_KEYS: &[&str] = &[
     "url",
@@ -19,7 +28,7 @@ const CONNECTION_KEYS: &[&str] = &[
     "password",
 ];
 const POLICY_KEYS: &[&str] = &["unlisted_columns", "production_deny_list"];
-const TABLE_KEYS: &[&str] = &["skip", "where", "query", "columns"];
+const TABLE_KEYS: &[&str] = &["skip", "where", "query", "primary_key", "columns"];
 const FORMATS: &[&str] = &["csv", "jsonl", "parquet"];
 
 struct Walker<'a> {
@@ -190,6 +199,8 @@ impl Walker<'_> {
         let tables = get("tables").map_or_else(Vec::new, |n| self.tables(n));
         let audit = get("audit").map_or_else(AuditSettings::default, |n| self.audit(n));
         let verify = get("verify").map_or_else(VerifySettings::default, |n| self.verify(n));
+        let relations = get("relations").map_or_else(Vec::new, |n| self.relations(n));
+        let domains = get("domains").map_or_else(Vec::new, |n| self.domains(n));
         Some(Config {
             path,
             base_dir,
@@ -202,6 +213,8 @@ impl Walker<'_> {
             tables,
             audit,
             verify,
+            relations,
+            domains,
         })
     }
 
@@ -430,6 +443,7 @@ impl Walker<'_> {
             skip: false,
             filter: None,
             query: None,
+            primary_key: None,
             columns: Vec::new(),
         };
         let what = format!("table `{}`", rule.name);
@@ -438,6 +452,11 @@ impl Walker<'_> {
                 "skip" => rule.skip = self.boolean(v, "`skip`").unwrap_or(false),
                 "where" => rule.filter = self.string(v, "`where`"),
                 "query" => rule.query = self.string(v, "`query`"),
+                "primary_key" => {
+                    rule.primary_key = self
+                        .names(v, "`primary_key`")
+                        .map(|cols| (cols.into_iter().map(|(c, _)| c).collect(), v.pos));
+                }
                 _ => rule.columns = self.columns(v, &rule.name),
             }
         }
@@ -577,6 +596,121 @@ impl Walker<'_> {
                 OptionValue::Map(m)
             }
         })
+    }
+}
+
+/// `relations:` and `domains:`, the config's additions to the schema's foreign keys.
+impl Walker<'_> {
+    /// A string or a list of strings, each with its place; at least one.
+    fn names(&mut self, node: &Node, what: &str) -> Option<Vec<(String, Pos)>> {
+        let items: Vec<&Node> = match &node.kind {
+            NodeKind::Seq(items) => items.iter().collect(),
+            _ => vec![node],
+        };
+        if items.is_empty() {
+            self.err(node.pos, format!("{what} must name at least one column"));
+            return None;
+        }
+        let mut out = Vec::new();
+        for item in items {
+            out.push((self.string(item, what)?, item.pos));
+        }
+        Some(out)
+    }
+
+    /// `table.column` references.
+    fn column_refs(&mut self, node: &Node, what: &str) -> Option<Vec<(ColumnRef, Pos)>> {
+        let mut out = Vec::new();
+        for (text, pos) in self.names(node, what)? {
+            match ColumnRef::parse(&text) {
+                Some(r) => out.push((r, pos)),
+                None => {
+                    self.diags.push(
+                        Diagnostic::new(pos, format!("`{text}` is not a `table.column` name"))
+                            .width(text.chars().count().max(1))
+                            .hint("write the table, a dot and the column: `orders.customer_id`"),
+                    );
+                    return None;
+                }
+            }
+        }
+        Some(out)
+    }
+
+    fn relations(&mut self, node: &Node) -> Vec<RelationRule> {
+        let NodeKind::Seq(items) = &node.kind else {
+            self.err(
+                node.pos,
+                format!("`relations` must be a list, found {}", node.kind_name()),
+            );
+            return Vec::new();
+        };
+        items.iter().filter_map(|n| self.relation(n)).collect()
+    }
+
+    fn relation(&mut self, node: &Node) -> Option<RelationRule> {
+        let entries = self.map(node, "a relation", &["from", "to"]);
+        let get = |k: &str| entries.iter().find(|(n, _)| *n == k).map(|(_, v)| *v);
+        let (Some(from), Some(to)) = (get("from"), get("to")) else {
+            if self.diags.iter().all(|d| d.pos != node.pos) {
+                self.diags.push(
+                    Diagnostic::new(node.pos, "a relation needs `from` and `to`")
+                        .hint("write { from: orders.customer_ref, to: customers.id }"),
+                );
+            }
+            return None;
+        };
+        let from_refs = self.column_refs(from, "`from`")?;
+        let to_refs = self.column_refs(to, "`to`")?;
+        let one_table = |w: &mut Self, refs: &[(ColumnRef, Pos)], what: &str| {
+            let first = &refs[0].0.table;
+            match refs.iter().find(|(r, _)| &r.table != first) {
+                Some((r, p)) => {
+                    w.diags.push(
+                        Diagnostic::new(
+                            *p,
+                            format!("`{what}` mixes tables `{first}` and `{}`", r.table),
+                        )
+                        .hint("a composite relation lists columns of one table on each side"),
+                    );
+                    false
+                }
+                None => true,
+            }
+        };
+        if !one_table(self, &from_refs, "from") | !one_table(self, &to_refs, "to") {
+            return None;
+        }
+        if from_refs.len() != to_refs.len() {
+            self.err(
+                node.pos,
+                format!(
+                    "`from` names {} columns but `to` names {}; they pair up one by one",
+                    from_refs.len(),
+                    to_refs.len()
+                ),
+            );
+            return None;
+        }
+        Some(RelationRule {
+            from_table: from_refs[0].0.table.clone(),
+            from_columns: from_refs.into_iter().map(|(r, _)| r.column).collect(),
+            to_table: to_refs[0].0.table.clone(),
+            to_columns: to_refs.into_iter().map(|(r, _)| r.column).collect(),
+            pos: node.pos,
+        })
+    }
+
+    fn domains(&mut self, node: &Node) -> Vec<DomainRule> {
+        self.named(node, "`domains`", |name| {
+            format!("domain `{name}` is listed twice")
+        })
+        .into_iter()
+        .filter_map(|(name, pos, v)| {
+            let columns = self.column_refs(v, &format!("domain `{name}`"))?;
+            Some(DomainRule { name, pos, columns })
+        })
+        .collect()
     }
 }
 

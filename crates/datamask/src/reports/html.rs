@@ -347,6 +347,7 @@ fn columns(out: &mut String, report: &RunReport) {
                 match c.origin {
                     crate::plan::Origin::Rule => "config",
                     crate::plan::Origin::Policy => "policy",
+                    crate::plan::Origin::Inherited => "inherited",
                 }
             );
         }
