@@ -871,7 +871,7 @@ fn new_source_column_after_record_stops_the_run() {
     );
     let stdout = String::from_utf8(out.stdout).unwrap();
     assert!(
-        stdout.contains("schema  recorded datamask.lock"),
+        stdout.contains("recorded datamask.lock (4 tables)"),
         "{stdout}"
     );
     let lock = std::fs::read_to_string(dir.path().join("datamask.lock")).unwrap();
