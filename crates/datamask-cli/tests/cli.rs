@@ -1480,3 +1480,349 @@ fn run_writes_a_self_contained_html_report_and_stats() {
         std::fs::write(docs.join("report-example.html"), &html).unwrap();
     }
 }
+
+/// Regression for "secrets and personal data in artifacts": a password in every URL, a master
+/// key and distinctive personal data are planted; every command runs (successes and
+/// failures); not one byte datamask printed or wrote (files, manifests, reports, stats, the
+/// target database) may contain the password, the key, any part of the key, or an original
+/// value of a masked column.
+#[test]
+fn secrets_and_original_values_never_reach_any_artifact() {
+    const PASSWORD: &str = "Pw9-hunter2-Qx7";
+    const SECRET_KEY: &str = "7a3f9c2e8b1d4f6a0c5e7b9d2f4a6c8e1b3d5f7a9c2e4b6d8f0a1c3e5b7d9f2a";
+    let src = PgDb::new("hyg");
+    psql(
+        &src.0,
+        "CREATE TABLE customers (id int PRIMARY KEY, full_name text NOT NULL,
+           email text NOT NULL UNIQUE, ssn char(11), phone text, card text, notes text);
+         INSERT INTO customers SELECT g,
+           'Zorblax' || g || ' Quuxington',
+           'zelda.quartz.' || (7000 + g) || '@pii-planted.example',
+           lpad((987000000 + g * 7)::text, 9, '0'),
+           '+1 555 01' || lpad(g::text, 4, '0') || ' x77',
+           '4929' || lpad((g * 982451)::text, 12, '0'),
+           'planted secret note ' || md5(g::text)
+         FROM generate_series(1, 60) g;
+         UPDATE customers SET ssn = substr(ssn, 1, 3) || '-' || substr(ssn, 4, 2) || '-' || substr(ssn, 6, 4);
+         CREATE TABLE orders (id int PRIMARY KEY, customer_id int NOT NULL REFERENCES customers(id),
+           contact text);
+         INSERT INTO orders SELECT g, (g % 60) + 1, 'zelda.quartz.' || (7000 + (g % 60) + 1) || '@pii-planted.example'
+         FROM generate_series(1, 120) g;",
+    );
+    let pg_target = PgDb::new("hygout");
+    let with_password = |url: &str| url.replacen("postgres@", &format!("postgres:{PASSWORD}@"), 1);
+    let (src_url, dst_url) = (with_password(&src.url()), with_password(&pg_target.url()));
+    let dir = tempfile::tempdir().unwrap();
+    let rules = "tables:\n  public.customers:\n    columns:\n      full_name: { strategy: token, prefix: \"n-\" }\n      email: { strategy: email, domain: email }\n      ssn: { strategy: fpe, alphabet: digits }\n      phone: phone\n      card: { strategy: keep_last, n: 4 }\n      notes: \"null\"\n  public.orders:\n    columns:\n      contact: { strategy: email, domain: email }\n";
+    let configs = [
+        ("pg.yaml", format!("version: 1\nsource: \"{src_url}\"\ntarget: \"{dst_url}\"\n{rules}")),
+        ("lite.yaml", format!("version: 1\nsource: \"{src_url}\"\ntarget: \"sqlite://out.db\"\n{rules}")),
+        ("csv.yaml", format!("version: 1\nsource: {{ url: \"{}\", password: {{ env: DM_HYGIENE_PW }} }}\ntarget: {{ url: csvout/, format: csv }}\n{rules}", src.url())),
+        ("prod.yaml", format!("version: 1\nsource: \"{src_url}\"\ntarget: \"postgres://app:{PASSWORD}@db-prod.internal/app\"\n{rules}")),
+        ("down.yaml", format!("version: 1\nsource: \"postgres://app:{PASSWORD}@127.0.0.1:1/nowhere\"\ntarget: \"sqlite://x.db\"\n")),
+        ("badrule.yaml", format!("version: 1\nsource: \"{src_url}\"\ntarget: \"sqlite://bad.db\"\ntables:\n  public.customers:\n    columns:\n      email: {{ strategy: numeric }}\n      nope: email\n")),
+        ("badvalue.yaml", format!("version: 1\nsource: \"{src_url}\"\ntarget: \"sqlite://bad2.db\"\ntables:\n  public.customers:\n    columns:\n      email: date_shift\n")),
+    ];
+    let written_by_test: Vec<PathBuf> = configs.iter().map(|(f, _)| dir.path().join(f)).collect();
+    for (file, text) in &configs {
+        std::fs::write(dir.path().join(file), text).unwrap();
+    }
+    let mut printed: Vec<u8> = Vec::new();
+    let mut codes = Vec::new();
+    let commands: Vec<Vec<&str>> = vec![
+        vec!["check", "-c", "pg.yaml"],
+        vec!["plan", "-c", "pg.yaml"],
+        vec!["plan", "-c", "pg.yaml", "--format", "json"],
+        vec![
+            "run",
+            "-c",
+            "pg.yaml",
+            "--yes",
+            "--report",
+            "r1.html",
+            "--stats-json",
+            "s1.json",
+            "--stats-csv",
+            "s1.csv",
+        ],
+        vec![
+            "run", "-c", "pg.yaml", "--yes", "--format", "json", "--actor", "hygiene",
+        ],
+        vec!["run", "-c", "lite.yaml", "--yes", "--report", "r2.html"],
+        vec!["run", "-c", "csv.yaml", "--yes", "--stats-json", "s3.json"],
+        vec!["run", "-c", "lite.yaml", "--dry-run", "--report", "r4.html"],
+        vec!["run", "-c", "pg.yaml"],
+        vec!["verify", "-c", "pg.yaml"],
+        vec![
+            "verify",
+            "-c",
+            "lite.yaml",
+            "--all-columns",
+            "--format",
+            "json",
+        ],
+        vec!["verify", "-c", "csv.yaml"],
+        vec!["audit", "list", "-c", "pg.yaml"],
+        vec!["audit", "list", "-c", "pg.yaml", "--format", "json"],
+        vec!["audit", "show", "1", "-c", "pg.yaml"],
+        vec!["audit", "verify", "-c", "pg.yaml"],
+        vec!["audit", "diff", "1", "2", "-c", "pg.yaml"],
+        vec![
+            "audit", "diff", "1", "3", "-c", "pg.yaml", "--format", "json",
+        ],
+        vec!["run", "-c", "prod.yaml", "--yes"],
+        vec!["check", "-c", "prod.yaml"],
+        vec!["check", "-c", "down.yaml"],
+        vec!["plan", "-c", "down.yaml"],
+        vec!["run", "-c", "down.yaml", "--yes"],
+        vec!["verify", "-c", "down.yaml"],
+        vec!["check", "-c", "badrule.yaml"],
+        vec!["run", "-c", "badrule.yaml", "--yes"],
+        vec!["run", "-c", "badvalue.yaml", "--yes"],
+        vec!["scan", "--source", &src_url],
+        vec!["scan", "--source", &src_url, "--format", "json"],
+    ];
+    for args in &commands {
+        let out = datamask(dir.path())
+            .env("DATAMASK_KEY", SECRET_KEY)
+            .env("DM_HYGIENE_PW", PASSWORD)
+            .args(args)
+            .output()
+            .unwrap();
+        codes.push((args.join(" ").replace(PASSWORD, "PW"), out.status.code()));
+        printed.extend(&out.stdout);
+        printed.extend(&out.stderr);
+    }
+    // A target with an original value planted back: the failure report names the row only.
+    let tampered = dir.path().join("tampered.db");
+    std::fs::copy(dir.path().join("out.db"), &tampered).unwrap();
+    let planted = psql(&src.0, "SELECT email FROM customers WHERE id = 3");
+    sqlite_exec(
+        &tampered,
+        &format!(
+            "UPDATE \"public.customers\" SET email = '{}' WHERE id = 5",
+            planted.trim()
+        ),
+    );
+    let tamper_cfg = dir.path().join("tamper.yaml");
+    std::fs::write(
+        &tamper_cfg,
+        configs[1]
+            .1
+            .replace("sqlite://out.db", "sqlite://tampered.db"),
+    )
+    .unwrap();
+    let mut written_by_test = written_by_test;
+    written_by_test.extend([tamper_cfg, tampered]);
+    for format in ["text", "json"] {
+        let out = datamask(dir.path())
+            .env("DATAMASK_KEY", SECRET_KEY)
+            .args(["verify", "-c", "tamper.yaml", "--format", format])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        printed.extend(&out.stdout);
+        printed.extend(&out.stderr);
+    }
+    // The failures are the expected ones (so their messages were exercised).
+    for (cmd, code) in &codes {
+        let fails = ["prod.yaml", "down.yaml", "badrule.yaml", "badvalue.yaml"]
+            .iter()
+            .any(|f| cmd.contains(f))
+            || cmd == "run -c pg.yaml";
+        assert_eq!(*code, Some(if fails { 1 } else { 0 }), "{cmd}");
+    }
+    let mut haystack = printed;
+    for f in walk(dir.path()) {
+        if !written_by_test.contains(&f) {
+            haystack.extend(std::fs::read(&f).unwrap());
+        }
+    }
+    for table in ["customers", "orders"] {
+        haystack.extend(psql(&pg_target.0, &format!("COPY {table} TO STDOUT")).into_bytes());
+    }
+    let messages = String::from_utf8_lossy(&haystack).to_string();
+    for expected in [
+        "column `email`, row 1 (id=1): not a date",
+        "postgres://app:***@db-prod.internal/app",
+        "postgres://app:***@127.0.0.1:1/nowhere",
+        "verification found",
+        "public.customers.email: 1 original value(s) found in the masked output (rows: id=5)",
+    ] {
+        assert!(messages.contains(expected), "no message with {expected}");
+    }
+    let hay = String::from_utf8_lossy(&haystack).to_lowercase();
+    assert!(!hay.contains(&PASSWORD.to_lowercase()), "a password leaked");
+    for i in 0..SECRET_KEY.len() - 12 {
+        assert!(
+            !hay.contains(&SECRET_KEY[i..i + 12]),
+            "part of the master key leaked"
+        );
+    }
+    let originals = psql(
+        &src.0,
+        "SELECT full_name, email, ssn, phone, card, notes FROM customers",
+    );
+    for value in originals.lines().flat_map(|l| l.split('|')) {
+        assert!(
+            !hay.contains(&value.to_lowercase()),
+            "an original value of a masked column leaked: {value}"
+        );
+    }
+    // Something was checked: the run wrote manifests, reports and a target.
+    assert!(hay.contains("datamask-manifest/1") && hay.contains("<!doctype html>"));
+}
+
+#[test]
+fn password_references_reach_the_server_and_nothing_else() {
+    const WRONG: &str = "not-the-root-pw-31337";
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("datamask.yaml"),
+        "version: 1\nsource: { url: \"mysql://root@127.0.0.1:3306/mysql\", password: { env: DM_TEST_MYSQL_PW } }\ntarget: \"sqlite://out.db\"\n",
+    )
+    .unwrap();
+    let check = |pw: Option<&str>| {
+        let mut cmd = datamask(dir.path());
+        cmd.env("DATAMASK_KEY", KEY).arg("check");
+        match pw {
+            Some(pw) => cmd.env("DM_TEST_MYSQL_PW", pw),
+            None => cmd.env_remove("DM_TEST_MYSQL_PW"),
+        };
+        let out = cmd.output().unwrap();
+        (
+            out.status.code(),
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ),
+        )
+    };
+    // The test server's root has no password: a wrong one proves the reference was used.
+    let (code, all) = check(Some(WRONG));
+    assert_eq!(code, Some(1));
+    assert!(all.contains("refused the login"), "{all}");
+    assert!(
+        all.contains("mysql://root:***@127.0.0.1:3306/mysql"),
+        "{all}"
+    );
+    assert!(!all.contains(WRONG), "{all}");
+    let (code, all) = check(None);
+    assert_eq!(code, Some(1));
+    assert!(
+        all.contains("`password` of the source: environment variable DM_TEST_MYSQL_PW is not set"),
+        "{all}"
+    );
+}
+
+fn on_path(tool: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(tool).is_file()))
+}
+
+/// The audit trail can be checked without datamask (docs/security.md): the independent
+/// checker in scripts/ agrees with `audit verify` on a good chain and on every kind of
+/// tampering. Skipped when python3, openssl or b3sum is missing.
+#[test]
+fn audit_trail_checks_out_with_standard_tools() {
+    if !["python3", "openssl", "b3sum"].iter().all(|t| on_path(t)) {
+        eprintln!("skipping: python3, openssl and b3sum are needed");
+        return;
+    }
+    let dir = quickstart();
+    for actor in ["Zoë Ünïcode", "ci", "ci"] {
+        run_ok(dir.path(), KEY, &["--actor", actor, "--no-verify"]);
+    }
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/check-audit.sh");
+    let runs = dir.path().join(".datamask/runs");
+    let check = |key: Option<&str>| {
+        let mut cmd = std::process::Command::new(&script);
+        cmd.arg(&runs);
+        cmd.args(key);
+        let out = cmd.output().unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, err) = check(None);
+    assert_eq!(code, Some(0), "{err}");
+    let manifest: serde_json::Value = serde_json::from_slice(
+        &datamask(dir.path())
+            .args(["audit", "show", "1"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    let public_key = manifest["signature"]["public_key"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(check(Some(&public_key)).0, Some(0));
+    assert_eq!(
+        check(Some(&"ab".repeat(32))).0,
+        Some(1),
+        "a foreign key passed"
+    );
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&runs)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    let original: Vec<Vec<u8>> = files.iter().map(|f| std::fs::read(f).unwrap()).collect();
+    let restore = || {
+        for (f, b) in files.iter().zip(&original) {
+            std::fs::write(f, b).unwrap();
+        }
+    };
+    // Edit a value (keeping the file canonical), a byte of whitespace, remove, reorder.
+    let edited = String::from_utf8(original[1].clone())
+        .unwrap()
+        .replace("\"rows_written\": 1000", "\"rows_written\": 1001");
+    type Tamper<'a> = Box<dyn Fn() + 'a>;
+    let tampering: Vec<(&str, Tamper)> = vec![
+        (
+            "value",
+            Box::new(|| std::fs::write(&files[1], edited.as_bytes()).unwrap()),
+        ),
+        (
+            "space",
+            Box::new(|| {
+                let mut b = original[0].clone();
+                b.insert(2, b' ');
+                std::fs::write(&files[0], b).unwrap();
+            }),
+        ),
+        (
+            "removed",
+            Box::new(|| std::fs::remove_file(&files[1]).unwrap()),
+        ),
+        (
+            "reordered",
+            Box::new(|| {
+                std::fs::write(&files[1], &original[2]).unwrap();
+                std::fs::write(&files[2], &original[1]).unwrap();
+            }),
+        ),
+    ];
+    for (what, tamper) in tampering {
+        tamper();
+        let (code, err) = check(None);
+        assert_eq!(code, Some(1), "{what} went unnoticed by the script");
+        assert!(err.starts_with("FAIL "), "{what}: {err}");
+        let ours = datamask(dir.path())
+            .args(["audit", "verify"])
+            .output()
+            .unwrap();
+        assert_eq!(
+            ours.status.code(),
+            Some(1),
+            "{what} went unnoticed by datamask"
+        );
+        restore();
+    }
+    assert_eq!(check(None).0, Some(0));
+}

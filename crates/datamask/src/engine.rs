@@ -153,6 +153,8 @@ pub enum RunError {
     /// Another run holds the target's run lock.
     #[error(transparent)]
     Busy(LockError),
+    #[error(transparent)]
+    Secret(#[from] crate::secrets::SecretError),
     #[error("the target already holds {}: {}\n  = help: pass --yes to replace them", if .0.len() == 1 { "table" } else { "tables" }, .0.join(", "))]
     TargetNotEmpty(Vec<String>),
     #[error(transparent)]
@@ -175,14 +177,25 @@ impl RunError {
     }
 }
 
-/// Resolves a connection from the config to a connector location.
+/// Resolves a connection from the config to a connector location, with its `password:`
+/// reference (if any) resolved into the URL.
 pub fn location(config: &Config, conn: &Connection) -> Result<Location, RunError> {
     let format = conn.format.as_deref().map(|f| match f {
         "jsonl" => Format::Jsonl,
         "parquet" => Format::Parquet,
         _ => Format::Csv,
     });
-    Ok(datamask_connectors::parse_location(conn.url.expose(), format)?.resolve(&config.base_dir))
+    let is_source = std::ptr::eq(conn, &config.source);
+    let url = crate::secrets::url_with_password(
+        config,
+        if is_source {
+            "the source"
+        } else {
+            "the target"
+        },
+        conn,
+    )?;
+    Ok(datamask_connectors::parse_location(url.expose(), format)?.resolve(&config.base_dir))
 }
 
 pub(crate) fn file_options(conn: &Connection, batch_size: usize) -> FileOptions {

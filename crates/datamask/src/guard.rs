@@ -91,6 +91,20 @@ pub fn guard_target(config: &Config) -> Result<Location, RunError> {
     Ok(t)
 }
 
+/// Refuses masking the source in place when it is production: the source is then the target,
+/// so its label and address go through the same checks a target does (and, since writing in
+/// place is the one case where "the target is the source" is intended, that check is skipped).
+pub fn guard_in_place(config: &Config) -> Result<Location, RunError> {
+    let source = &config.source;
+    if let Some(reason) = refusal(source, &config.policy.production_deny_list) {
+        return Err(RunError::Refused {
+            target: source.url.redacted(),
+            reason: format!("{reason} (in-place masking writes to the source)"),
+        });
+    }
+    location(config, source)
+}
+
 fn same_place(a: &Location, b: &Location) -> bool {
     match (a, b) {
         (Location::Postgres(x), Location::Postgres(y))
@@ -121,6 +135,29 @@ mod tests {
             ["data", "live", "db"]
         );
         assert_eq!(address_words("out/masked.csv"), ["out", "masked", "csv"]);
+    }
+
+    fn config(source: &str) -> Config {
+        let text = format!("version: 1\nsource: {source}\n");
+        Config::from_text(std::path::Path::new("c.yaml"), &text, &|_| None).unwrap()
+    }
+
+    #[test]
+    fn in_place_masking_of_production_is_refused() {
+        for source in [
+            "{ url: \"postgres://app@db/app\", environment: production }",
+            "\"postgres://app@db-prod/app\"",
+            "\"sqlite://live.db\"",
+        ] {
+            let e = guard_in_place(&config(source)).unwrap_err().to_string();
+            assert!(e.contains("in-place masking writes to the source"), "{e}");
+        }
+        for source in [
+            "{ url: \"postgres://app@db-prod/app\", environment: staging }",
+            "\"sqlite://copy.db\"",
+        ] {
+            assert!(guard_in_place(&config(source)).is_ok(), "{source}");
+        }
     }
 
     #[test]

@@ -15,6 +15,7 @@ pub mod keys;
 pub mod lock;
 pub mod plan;
 pub mod reports;
+pub mod secrets;
 pub mod verify;
 
 pub use config::Config;
