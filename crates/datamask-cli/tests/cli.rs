@@ -1581,6 +1581,7 @@ fn secrets_and_original_values_never_reach_any_artifact() {
         vec!["run", "-c", "badvalue.yaml", "--yes"],
         vec!["scan", "--source", &src_url],
         vec!["scan", "--source", &src_url, "--format", "json"],
+        vec!["init", "--source", &src_url, "-o", "drafted.yaml"],
     ];
     for args in &commands {
         let out = datamask(dir.path())
