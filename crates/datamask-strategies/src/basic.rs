@@ -1,4 +1,4 @@
-//! Plumbing strategies: `constant`, `null`, `preserve`, `enum` and `map`.
+//! Plumbing strategies: `constant`, `null`, `preserve`, `enum`, `map` and `shuffle`.
 
 use crate::util::{column_kind, convert};
 use datamask_core::strategy::{
@@ -43,6 +43,11 @@ impl Converted {
             kind,
             value,
         })
+    }
+
+    /// The option's text form (what values are matched against).
+    fn text(&self) -> String {
+        self.opt.as_text().unwrap_or_default()
     }
 
     /// The value in the kind of `like` (usually the column's kind, already converted).
@@ -129,16 +134,24 @@ pub const ENUM: StrategyInfo = StrategyInfo {
     description: "Replaces the value with one of `values`, chosen by the key (optionally \
                   weighted). The same input always gets the same choice.",
     options: &[
-        OptionSpec::required(
+        OptionSpec::optional(
             "values",
             OptionType::List,
-            "The values to choose from (non-empty).",
+            None,
+            "The values to choose from (non-empty). Required unless `weighted` is given.",
         ),
         OptionSpec::optional(
             "weights",
             OptionType::List,
             None,
             "Relative weights, one non-negative number per value; equal weights by default.",
+        ),
+        OptionSpec::optional(
+            "weighted",
+            OptionType::Map,
+            None,
+            "Value -> relative weight, instead of `values` and `weights` \
+             ({gold: 1, silver: 3, bronze: 6}).",
         ),
     ],
     accepts: &["text", "int", "float", "decimal", "bool", "date"],
@@ -157,8 +170,26 @@ struct Enum {
 }
 
 fn build_enum(opts: &Options, ctx: &BuildCtx<'_>) -> Result<Box<dyn Strategy>, String> {
+    if let Some(w) = opts.get("weighted") {
+        if opts.get("values").is_some() || opts.get("weights").is_some() {
+            return Err("option `weighted` replaces `values` and `weights`: give one form".into());
+        }
+        let OptionValue::Map(m) = w else {
+            return Err("option `weighted` must be a map of value -> weight".into());
+        };
+        let mut o = Options::default();
+        o.0.insert(
+            "values".into(),
+            OptionValue::List(m.keys().map(|k| OptionValue::String(k.clone())).collect()),
+        );
+        o.0.insert(
+            "weights".into(),
+            OptionValue::List(m.values().cloned().collect()),
+        );
+        return build_enum(&o, ctx).map_err(|e| e.replace("`weights`", "`weighted`"));
+    }
     let Some(OptionValue::List(items)) = opts.get("values") else {
-        return Err("option `values` must be a list".into());
+        return Err("option `values` is required (a list), or give `weighted`".into());
     };
     if items.is_empty() {
         return Err("option `values` must not be empty".into());
@@ -263,6 +294,110 @@ impl Strategy for MapStrategy {
             Some(c) => c.like(value),
             None => Ok(value.clone()),
         }
+    }
+}
+
+pub const SHUFFLE: StrategyInfo = StrategyInfo {
+    name: "shuffle",
+    aliases: &[],
+    family: "basic",
+    description: "Maps each of `values` to another of them through a keyed permutation \
+                  (a bijection on the set, so counts per value are kept up to relabelling); \
+                  a value outside the set gets a keyed one from it. `exclude` lists values \
+                  that stay as they are and are never produced.",
+    options: &[
+        OptionSpec::required(
+            "values",
+            OptionType::List,
+            "The set permuted (at least two distinct values, matched on their text form).",
+        ),
+        OptionSpec::optional(
+            "exclude",
+            OptionType::List,
+            None,
+            "Values left unchanged and never produced (e.g. `unknown`).",
+        ),
+    ],
+    accepts: &["text", "int", "float", "decimal", "bool", "date"],
+    injective: Injectivity::Never,
+    keyed: true,
+    format_preserving: false,
+    example: ("silver", "bronze"),
+    build: build_shuffle,
+};
+
+struct Shuffle {
+    prf: Prf,
+    /// The permuted set, in the order given.
+    values: Vec<Converted>,
+    /// `values[i]` becomes `values[perm[i]]`.
+    perm: Vec<usize>,
+    exclude: Vec<String>,
+}
+
+fn text_list(opts: &Options, name: &str) -> Result<Vec<OptionValue>, String> {
+    match opts.get(name) {
+        None => Ok(Vec::new()),
+        Some(OptionValue::List(items)) => Ok(items.clone()),
+        Some(_) => Err(format!("option `{name}` must be a list")),
+    }
+}
+
+fn build_shuffle(opts: &Options, ctx: &BuildCtx<'_>) -> Result<Box<dyn Strategy>, String> {
+    let exclude: Vec<String> = text_list(opts, "exclude")?
+        .iter()
+        .map(|v| {
+            v.as_text()
+                .ok_or("option `exclude` must be a list of scalars")
+        })
+        .collect::<Result<_, _>>()?;
+    let mut seen = std::collections::BTreeSet::new();
+    let mut values = Vec::new();
+    for item in text_list(opts, "values")? {
+        let key = item
+            .as_text()
+            .ok_or("option `values` must be a list of scalars")?;
+        if exclude.contains(&key) || !seen.insert(key) {
+            continue;
+        }
+        values.push(Converted::new(&item, ctx, "values")?);
+    }
+    if values.len() < 2 {
+        return Err(
+            "option `values` must hold at least two distinct values not in `exclude`".into(),
+        );
+    }
+    // A keyed Fisher-Yates shuffle, drawn once from the domain's PRF: the same permutation
+    // for every value of the column and on every worker.
+    let mut perm: Vec<usize> = (0..values.len()).collect();
+    let mut s = ctx
+        .prf
+        .stream("shuffle permutation", &Value::Int(values.len() as i64));
+    for i in (1..perm.len()).rev() {
+        perm.swap(i, s.below(i as u64 + 1) as usize);
+    }
+    Ok(Box::new(Shuffle {
+        prf: ctx.prf.clone(),
+        values,
+        perm,
+        exclude,
+    }))
+}
+
+impl Strategy for Shuffle {
+    fn apply_value(&self, value: &Value, _ctx: &ApplyCtx<'_>) -> Result<Value, String> {
+        let text = value.to_string();
+        if self.exclude.contains(&text) {
+            return Ok(value.clone());
+        }
+        let i = match self.values.iter().position(|c| c.text() == text) {
+            Some(i) => self.perm[i],
+            None => self
+                .prf
+                .stream("shuffle", value)
+                .below(self.values.len() as u64) as usize,
+        };
+        self.values[i].like(value)
     }
 }
 
@@ -381,6 +516,61 @@ mod tests {
             build_with("map", &o).apply(&t("other"), &ctx()).unwrap(),
             t("U")
         );
+    }
+
+    #[test]
+    fn enum_weighted_and_shuffle() {
+        let t = |s: &str| Value::text(s);
+        let mut o = Options::default();
+        o.0.insert(
+            "weighted".into(),
+            OptionValue::Map(
+                [("a", 0), ("b", 1)]
+                    .into_iter()
+                    .map(|(k, v)| (k.to_string(), OptionValue::Int(v)))
+                    .collect(),
+            ),
+        );
+        let e = build_with("enum", &o);
+        for i in 0..20 {
+            assert_eq!(e.apply(&t(&i.to_string()), &ctx()).unwrap(), t("b"));
+        }
+        o.0.insert("values".into(), OptionValue::List(vec![]));
+        let p = crate::validate_options(crate::lookup("enum").unwrap(), &o);
+        assert_eq!(p[0].option, "weighted");
+
+        let mut o = Options::default();
+        let set = ["bronze", "silver", "gold", "platinum"];
+        o.0.insert(
+            "values".into(),
+            OptionValue::List(
+                set.iter()
+                    .map(|s| OptionValue::String(s.to_string()))
+                    .collect(),
+            ),
+        );
+        o.0.insert(
+            "exclude".into(),
+            OptionValue::List(vec![OptionValue::String("unknown".into())]),
+        );
+        let s = build_with("shuffle", &o);
+        let mut images: Vec<String> = set
+            .iter()
+            .map(|v| s.apply(&t(v), &ctx()).unwrap().to_string())
+            .collect();
+        images.sort();
+        let mut sorted: Vec<String> = set.iter().map(|s| s.to_string()).collect();
+        sorted.sort();
+        assert_eq!(images, sorted, "a permutation of the set");
+        assert_eq!(s.apply(&t("unknown"), &ctx()).unwrap(), t("unknown"));
+        let other = s.apply(&t("copper"), &ctx()).unwrap().to_string();
+        assert!(set.contains(&other.as_str()));
+        o.0.insert(
+            "values".into(),
+            OptionValue::List(vec![OptionValue::String("x".into())]),
+        );
+        let p = crate::validate_options(crate::lookup("shuffle").unwrap(), &o);
+        assert_eq!(p[0].option, "values");
     }
 
     fn ctx() -> ApplyCtx<'static> {

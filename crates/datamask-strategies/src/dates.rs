@@ -1,13 +1,14 @@
-//! `date_shift`: moves dates by a keyed number of days, keeping the time of day.
+//! `date_shift` moves dates by a keyed number of days, keeping the time of day; `date`
+//! replaces them with keyed dates in a range.
 //!
 //! Shifting (rather than replacing) keeps intervals meaningful: with `key_column` set, every
 //! date of one person moves by the same amount, so ages at admission, lengths of stay and
 //! orderings survive while the real dates do not.
 
 use crate::util::{int_in, key_source};
-use chrono::{Days, NaiveDate};
+use chrono::{Datelike, Days, NaiveDate, NaiveDateTime};
 use datamask_core::strategy::{
-    BuildCtx, Injectivity, OptionSpec, OptionType, Options, Strategy, StrategyInfo,
+    BuildCtx, Injectivity, OptionSpec, OptionType, OptionValue, Options, Strategy, StrategyInfo,
 };
 use datamask_core::{ApplyCtx, Prf, Value};
 
@@ -166,6 +167,168 @@ impl Strategy for DateShift {
     }
 }
 
+/// The fixed "today" of `date` with `type: past` or `future`. Output must not depend on the
+/// wall clock (invariant 1), so "the past" is relative to this date unless
+/// `reference_date` says otherwise.
+pub const REFERENCE_DATE: &str = "2025-01-01";
+
+pub const DATE: StrategyInfo = StrategyInfo {
+    name: "date",
+    aliases: &[],
+    family: "dates",
+    description: "Replaces a date or timestamp with a keyed one between `min_date` and \
+                  `max_date`, or in the 30 years before (`past`) or after (`future`) the \
+                  reference date. Text is written with `format` (by default like the input: \
+                  ISO date, or ISO date and time).",
+    options: &[
+        OptionSpec::optional(
+            "type",
+            OptionType::String,
+            Some("between"),
+            "between = [min_date, max_date]; past = before reference_date; future = after it.",
+        )
+        .one_of(&["between", "past", "future"]),
+        OptionSpec::optional(
+            "min_date",
+            OptionType::String,
+            Some("1970-01-01"),
+            "Earliest date (YYYY-MM-DD); for past, default reference_date minus 30 years.",
+        ),
+        OptionSpec::optional(
+            "max_date",
+            OptionType::String,
+            Some("reference_date"),
+            "Latest date (YYYY-MM-DD); for future, default reference_date plus 30 years.",
+        ),
+        OptionSpec::optional(
+            "reference_date",
+            OptionType::String,
+            Some(REFERENCE_DATE),
+            "The \"today\" of past and future. Fixed rather than the clock, so a run \
+             tomorrow gives the same bytes.",
+        ),
+        OptionSpec::optional(
+            "format",
+            OptionType::String,
+            None,
+            "strftime layout for text columns (`%d/%m/%Y`, `%Y-%m-%dT%H:%M:%S`); by default \
+             the input's ISO layout.",
+        ),
+    ],
+    accepts: &["date", "timestamp", "timestamptz", "text"],
+    injective: Injectivity::Never,
+    keyed: true,
+    format_preserving: false,
+    example: ("1984-06-02", "1972-08-20"),
+    build: build_date,
+};
+
+struct DateFake {
+    prf: Prf,
+    min: NaiveDate,
+    max: NaiveDate,
+    format: Option<String>,
+}
+
+fn date_option(opts: &Options, name: &str) -> Result<Option<NaiveDate>, String> {
+    match opts.get(name) {
+        None => Ok(None),
+        Some(v) => v
+            .as_text()
+            .and_then(|t| NaiveDate::parse_from_str(t.trim(), "%Y-%m-%d").ok())
+            .map(Some)
+            .ok_or_else(|| format!("option `{name}` must be a date written YYYY-MM-DD")),
+    }
+}
+
+fn build_date(opts: &Options, ctx: &BuildCtx<'_>) -> Result<Box<dyn Strategy>, String> {
+    let reference = date_option(opts, "reference_date")?
+        .unwrap_or_else(|| NaiveDate::parse_from_str(REFERENCE_DATE, "%Y-%m-%d").expect("valid"));
+    let years = |d: NaiveDate, n: i32| d.with_year(d.year() + n).unwrap_or(d);
+    let (min, max) = match opts.str_or("type", "between") {
+        "past" => {
+            if opts.get("max_date").is_some() {
+                return Err(
+                    "option `max_date` does not apply to `type: past` (it ends at reference_date)"
+                        .into(),
+                );
+            }
+            let min = date_option(opts, "min_date")?.unwrap_or(years(reference, -30));
+            (min, reference.pred_opt().unwrap_or(reference))
+        }
+        "future" => {
+            if opts.get("min_date").is_some() {
+                return Err("option `min_date` does not apply to `type: future` (it starts at reference_date)".into());
+            }
+            let max = date_option(opts, "max_date")?.unwrap_or(years(reference, 30));
+            (reference.succ_opt().unwrap_or(reference), max)
+        }
+        _ => (
+            date_option(opts, "min_date")?
+                .unwrap_or(NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid")),
+            date_option(opts, "max_date")?.unwrap_or(reference),
+        ),
+    };
+    if min > max {
+        return Err("option `min_date` must not be after option `max_date`".into());
+    }
+    let format = match opts.get("format") {
+        Some(OptionValue::String(f)) => {
+            let bad = chrono::format::StrftimeItems::new(f)
+                .any(|i| matches!(i, chrono::format::Item::Error));
+            if bad || f.is_empty() {
+                return Err("option `format` is not a valid strftime layout".into());
+            }
+            Some(f.clone())
+        }
+        _ => None,
+    };
+    Ok(Box::new(DateFake {
+        prf: ctx.prf.clone(),
+        min,
+        max,
+        format,
+    }))
+}
+
+impl DateFake {
+    fn draw(&self, value: &Value) -> NaiveDateTime {
+        let mut s = self.prf.stream("date", value);
+        let span = (self.max - self.min).num_days() as u64 + 1;
+        let day = self.min + chrono::Duration::days(s.below(span) as i64);
+        let secs = s.below(86_400) as u32;
+        day.and_hms_opt(secs / 3600, secs / 60 % 60, secs % 60)
+            .expect("valid time of day")
+    }
+}
+
+impl Strategy for DateFake {
+    fn apply_value(&self, value: &Value, _ctx: &ApplyCtx<'_>) -> Result<Value, String> {
+        let t = self.draw(value);
+        Ok(match value {
+            Value::Date(_) => Value::Date(t.date()),
+            Value::Timestamp(_) => Value::Timestamp(t),
+            Value::TimestampTz(_) => Value::TimestampTz(t.and_utc()),
+            Value::Text(s) => {
+                let layout = match &self.format {
+                    Some(f) => f.as_str(),
+                    None if s.trim().len() > 10 && s.trim().as_bytes().get(10) == Some(&b'T') => {
+                        "%Y-%m-%dT%H:%M:%S"
+                    }
+                    None if s.trim().len() > 10 => "%Y-%m-%d %H:%M:%S",
+                    None => "%Y-%m-%d",
+                };
+                let mut out = String::new();
+                use std::fmt::Write;
+                write!(out, "{}", t.format(layout))
+                    .map_err(|_| "option `format` cannot print this date".to_string())?;
+                Value::Text(out)
+            }
+            other => return Err(format!("date does not apply to {} values", other.kind())),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use crate::harness::{build_with, opts, run};
@@ -251,5 +414,81 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.contains("out of range"));
+    }
+
+    #[test]
+    fn date_faker_ranges() {
+        let d = |s: &str| date(s);
+        let o = opts(&[("min_date", "2020-01-01"), ("max_date", "2020-12-31")]);
+        for i in 0..500 {
+            let Value::Date(out) = run(
+                "date",
+                &o,
+                &Value::Date(d("2000-01-01") + chrono::Duration::days(i)),
+            )
+            .unwrap() else {
+                panic!()
+            };
+            assert!(out >= d("2020-01-01") && out <= d("2020-12-31"), "{out}");
+        }
+        let past = opts(&[("type", "past"), ("reference_date", "2010-06-01")]);
+        let future = opts(&[("type", "future")]);
+        for i in 0..300 {
+            let Value::Date(p) = run(
+                "date",
+                &past,
+                &Value::Int(i)
+                    .to_string()
+                    .parse::<i64>()
+                    .map(|_| Value::Date(d("2001-01-01") + chrono::Duration::days(i)))
+                    .unwrap(),
+            )
+            .unwrap() else {
+                panic!()
+            };
+            assert!(p < d("2010-06-01") && p >= d("1980-06-01"), "{p}");
+            let Value::Date(f) = run(
+                "date",
+                &future,
+                &Value::Date(d("2001-01-01") + chrono::Duration::days(i)),
+            )
+            .unwrap() else {
+                panic!()
+            };
+            assert!(f > d("2025-01-01") && f <= d("2055-01-01"), "{f}");
+        }
+        let text =
+            |o: &[(&str, &str)], v: &str| match run("date", &opts(o), &Value::text(v)).unwrap() {
+                Value::Text(t) => t,
+                _ => panic!(),
+            };
+        assert_eq!(text(&[], "1984-06-02").len(), 10);
+        assert_eq!(text(&[], "1984-06-02T10:00:00").as_bytes()[10], b'T');
+        assert_eq!(text(&[], "1984-06-02 10:00:00").as_bytes()[10], b' ');
+        let fr = text(&[("format", "%d/%m/%Y")], "x");
+        assert!(NaiveDate::parse_from_str(&fr, "%d/%m/%Y").is_ok(), "{fr}");
+        let info = crate::lookup("date").unwrap();
+        for (bad, option) in [
+            (vec![("format", "%Q%")], "format"),
+            (vec![("min_date", "2020-13-01")], "min_date"),
+            (
+                vec![("min_date", "2021-01-01"), ("max_date", "2020-01-01")],
+                "min_date",
+            ),
+            (
+                vec![("type", "past"), ("max_date", "2020-01-01")],
+                "max_date",
+            ),
+        ] {
+            let p = crate::validate_options(info, &opts(&bad));
+            assert_eq!(p[0].option, option, "{bad:?}: {p:?}");
+        }
+        let ts = run(
+            "date",
+            &opts(&[]),
+            &Value::Timestamp(d("2000-01-01").and_hms_opt(1, 2, 3).unwrap()),
+        )
+        .unwrap();
+        assert_eq!(ts.kind(), "timestamp");
     }
 }

@@ -232,7 +232,7 @@ fn minimal_options(info: &StrategyInfo, family: &str) -> Options {
             _ => {}
         }
     }
-    if info.name == "enum" && family != "text" {
+    if matches!(info.name, "enum" | "shuffle") && family != "text" {
         let vals = match family {
             "bool" => vec!["true", "false"],
             "date" => vec!["2000-01-01", "2001-02-03"],

@@ -61,7 +61,7 @@ struct HashPreserve {
     preserve_format: bool,
 }
 
-fn build_hash(opts: &Options, ctx: &BuildCtx<'_>) -> Result<Box<dyn Strategy>, String> {
+pub(crate) fn build_hash(opts: &Options, ctx: &BuildCtx<'_>) -> Result<Box<dyn Strategy>, String> {
     let length = match opts.get("length") {
         Some(_) => Some(int_in(opts, "length", 64, 1, 128)? as usize),
         None => None,

@@ -30,22 +30,26 @@ use datamask_core::strategy::{
 use datamask_core::{ApplyCtx, Value};
 
 mod basic;
+mod blobs;
 mod company;
 mod dates;
 mod docs;
 mod finance;
 mod fpe;
 mod gen;
+mod generalize;
 mod geo;
 mod hashing;
 mod internet;
 pub mod locale;
 mod masking;
+mod misc;
 mod national_id;
 mod network;
 mod numbers;
 mod person;
 mod places;
+mod text;
 mod token;
 mod util;
 mod words;
@@ -70,7 +74,10 @@ static REGISTRY: &[StrategyInfo] = &[
     fpe::FPE,
     masking::KEEP_LAST,
     masking::PARTIAL,
+    misc::MASKING,
+    generalize::REGEX_REPLACE,
     internet::DETERMINISTIC_EMAIL,
+    misc::HASH,
     hashing::HASH_PRESERVE,
     hashing::UUID,
     basic::PRESERVE,
@@ -118,13 +125,25 @@ static REGISTRY: &[StrategyInfo] = &[
     network::TRUNCATE_IP,
     // Numbers and dates.
     dates::DATE_SHIFT,
+    dates::DATE,
+    misc::AGE,
     numbers::NOISE,
     numbers::NUMERIC,
+    generalize::GENERALIZE,
+    // Text and documents.
+    text::TEXT,
+    text::HTML,
+    text::JSON,
+    text::FILE,
+    blobs::BYTES_PLACEHOLDER,
     // Plumbing.
     basic::CONSTANT,
     basic::NULL,
     basic::ENUM,
     basic::MAP,
+    basic::SHUFFLE,
+    misc::BOOLEAN,
+    misc::COLOR,
 ];
 
 /// Every strategy, in documentation order.
@@ -456,6 +475,23 @@ pub(crate) fn example_options(name: &str) -> Options {
                 OptionValue::String("silver".into()),
                 OptionValue::String("gold".into()),
             ]),
+        ),
+        "regex_replace" => {
+            set("pattern", OptionValue::String("\\d+".into()));
+            set("replacement", OptionValue::String("#".into()));
+        }
+        "masking" => {
+            set("preserve_start", OptionValue::Int(4));
+            set("preserve_end", OptionValue::Int(4));
+        }
+        "shuffle" => set(
+            "values",
+            OptionValue::List(
+                ["bronze", "silver", "gold"]
+                    .into_iter()
+                    .map(|s| OptionValue::String(s.into()))
+                    .collect(),
+            ),
         ),
         "map" => set(
             "map",
