@@ -280,7 +280,7 @@ pub const JSON: StrategyInfo = StrategyInfo {
     format_preserving: false,
     example: (
         "{\"name\":\"Alice\"}",
-        "{\"ad\":\"adipiscing\",\"qui\":6669}",
+        "{\"qui\":6669,\"ad\":\"adipiscing\"}",
     ),
     build: |opts, ctx| {
         let schema = match opts.get("schema") {
