@@ -15,6 +15,7 @@
 //!   so an unmasked column round-trips exactly. The type mappings are in `docs/types.md`.
 //! - **No secrets in messages.** URLs pass through [`redact_url`] before they reach any error.
 
+pub mod checks;
 pub mod csv;
 pub mod dir;
 pub mod jsonl;

@@ -241,6 +241,18 @@ fn introspect(conn: &Connection, path: &Path, table: &str) -> Result<TableSchema
     let mut schema = TableSchema::new(table, columns);
     schema.primary_key = pk.into_iter().map(|(_, n)| n).collect();
 
+    // CHECK constraints: SQLite keeps the CREATE TABLE text, so read them from it.
+    let create: Option<String> = conn
+        .query_row(
+            "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?1",
+            [table],
+            |r| r.get(0),
+        )
+        .map_err(err)?;
+    for clause in crate::checks::check_clauses(create.as_deref().unwrap_or("")) {
+        crate::checks::attach(&mut schema, crate::checks::parse(&clause));
+    }
+
     // Indexes in creation order (sqlite_master order), with their origin from index_list.
     let mut stmt = conn
         .prepare(

@@ -128,8 +128,18 @@ impl Fitter {
                 None => Value::UInt(u),
             },
             Value::Decimal(d) => Value::Decimal(self.repair_decimal(d)),
-            v
-            @ (Value::Float(_) | Value::Date(_) | Value::Timestamp(_) | Value::TimestampTz(_)) => {
+            Value::Float(x) => {
+                // A REAL stored in a NUMERIC(p, s) column (SQLite): keep the column's scale.
+                let x = match self.column.data_type {
+                    DataType::Decimal { scale: Some(s), .. } if x.is_finite() => {
+                        let f = 10f64.powi(s as i32);
+                        (x * f).round() / f
+                    }
+                    _ => x,
+                };
+                self.clamp_to_checks(Value::Float(x))
+            }
+            v @ (Value::Date(_) | Value::Timestamp(_) | Value::TimestampTz(_)) => {
                 self.clamp_to_checks(v)
             }
             other => other,
@@ -188,7 +198,17 @@ impl Fitter {
         let step = if lower { 1 } else { -1 };
         let t = lit.text();
         Some(match like {
-            Value::Float(_) if !strict => Value::Float(t.parse().ok()?),
+            Value::Float(_) => {
+                let b: f64 = t.parse().ok()?;
+                if !strict {
+                    Value::Float(b)
+                } else if let DataType::Decimal { scale: Some(s), .. } = self.column.data_type {
+                    // A REAL stored in a NUMERIC(p, s) column (SQLite): one unit of the scale.
+                    Value::Float(b + f64::from(step) * 10f64.powi(-(s as i32)))
+                } else {
+                    Value::Float(next_float(b, lower))
+                }
+            }
             Value::Decimal(_) => {
                 let DataType::Decimal { scale, .. } = self.column.data_type else {
                     return None;
@@ -294,6 +314,20 @@ impl Fitter {
         }
         Ok(())
     }
+}
+
+/// The closest float above (`up`) or below `x`.
+fn next_float(x: f64, up: bool) -> f64 {
+    if x == 0.0 {
+        return if up {
+            f64::from_bits(1)
+        } else {
+            -f64::from_bits(1)
+        };
+    }
+    let bits = x.to_bits();
+    let away = (x > 0.0) == up;
+    f64::from_bits(if away { bits + 1 } else { bits - 1 })
 }
 
 fn clamp_i128(v: i128, lo: i128, hi: i128) -> i128 {

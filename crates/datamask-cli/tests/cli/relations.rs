@@ -447,3 +447,162 @@ fn relations_fixture_mariadb() {
     run_config(dir.path(), &src.url(), &dst.url());
     assert_relations_hold(&src, &dst);
 }
+
+/// The constraints fixture: each engine declares the same limits its own way (CHECK, ENUM,
+/// enum type, domain). Returns the DDL and rows for `engine`.
+fn constrained(engine: &str) -> String {
+    let (status, price, pre) = match engine {
+        "mariadb" => ("ENUM('new','sold')", "DECIMAL(6,2) CHECK (price > 0)", ""),
+        "postgres" => (
+            "status_t",
+            "positive_price",
+            "CREATE TYPE status_t AS ENUM ('new', 'sold');
+             CREATE DOMAIN positive_price AS numeric(6,2) CHECK (VALUE > 0);",
+        ),
+        _ => (
+            "VARCHAR(10) CHECK (status IN ('new', 'sold'))",
+            "DECIMAL(6,2) CHECK (price > 0)",
+            "",
+        ),
+    };
+    let mut sql = format!(
+        "{pre}
+        CREATE TABLE products (id INTEGER PRIMARY KEY, code VARCHAR(6) NOT NULL CHECK (code LIKE 'P%'),
+          status {status}, price {price}, qty INTEGER CHECK (qty BETWEEN 1 AND 99));"
+    );
+    for i in 1..=50 {
+        let status = if i % 3 == 0 { "sold" } else { "new" };
+        sql.push_str(&format!(
+            "INSERT INTO products VALUES ({i}, 'P{:05}', '{status}', {}.{:02}, {});",
+            i * 7,
+            i % 9 + 1,
+            i % 100,
+            i % 99 + 1
+        ));
+    }
+    sql
+}
+
+const CONSTRAINED_RULES: &str = "
+    columns:
+      code: CODE
+      status: { strategy: enum, values: [new, sold] }
+      price: { strategy: noise, relative: 2.0 }
+      qty: { strategy: noise, absolute: 500 }
+";
+
+/// Runs `datamask` with the constraints fixture config and `code` rule; returns the output.
+fn run_constrained(
+    dir: &Path,
+    source: &str,
+    target: &str,
+    table: &str,
+    code: &str,
+) -> std::process::Output {
+    let rules = CONSTRAINED_RULES.replace("CODE", code);
+    let cfg = format!(
+        "version: 1\nsource: \"{source}\"\ntarget: \"{target}\"\ntables:\n  {table}:{rules}"
+    );
+    std::fs::write(dir.join("datamask.yaml"), cfg).unwrap();
+    datamask(dir)
+        .env("DATAMASK_KEY", KEY)
+        .args(["run", "--yes"])
+        .output()
+        .unwrap()
+}
+
+/// What every engine must show: the limits were read, a value that breaks a pattern check
+/// stops the run before anything is committed, and values that can be fitted are.
+fn assert_constraints_fit(dir: &Path, source: &str, target: &str, table: &str, dst: &dyn Db) {
+    // A token breaks `code LIKE 'P%'`: the run stops, naming table, column and row.
+    let out = run_constrained(dir, source, target, table, "token");
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains(&format!(
+            "table `{table}`, column `code`, row 1 (id=1): the masked value does not meet CHECK (LIKE 'P%')"
+        )),
+        "{err}"
+    );
+    // `check` and `plan` see the limits too: enum values, the length, the ranges.
+    let plan = datamask(dir)
+        .env("DATAMASK_KEY", KEY)
+        .args(["plan", "--format", "json"])
+        .output()
+        .unwrap();
+    let plan: serde_json::Value = serde_json::from_slice(&plan.stdout).unwrap();
+    let cols = &plan["tables"][0]["columns"];
+    let fit = |i: usize| cols[i]["fit"].as_str().unwrap_or_default().to_string();
+    assert_eq!(
+        fit(1),
+        "at most 6 of 6 characters; each value checked: LIKE 'P%'"
+    );
+    assert_eq!(fit(2), "within the 2 allowed values");
+    assert_eq!(fit(4), "kept within 1..=99");
+    // A prefixed token fits the pattern and the width; noise is clamped into the ranges.
+    let out = run_constrained(
+        dir,
+        source,
+        target,
+        table,
+        "{ strategy: token, prefix: P, alphabet: digits }",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let q = |s: &str| dst.quote(s);
+    let bad = format!(
+        "SELECT COUNT(*) FROM {} WHERE {code} NOT LIKE 'P%' OR LENGTH({code}) <> 6 \
+         OR {status} NOT IN ('new', 'sold') OR {price} <= 0 OR {qty} NOT BETWEEN 1 AND 99",
+        q("products"),
+        code = q("code"),
+        status = q("status"),
+        price = q("price"),
+        qty = q("qty"),
+    );
+    assert_eq!(dst.query(&bad), ["0"]);
+    let masked = format!(
+        "SELECT COUNT(*) FROM {} WHERE {} = 'P00007'",
+        q("products"),
+        q("code")
+    );
+    assert_eq!(dst.query(&masked), ["0"]);
+}
+
+#[test]
+fn constraints_are_read_and_values_fit_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let conn = rusqlite::Connection::open(dir.path().join("src.db")).unwrap();
+    conn.execute_batch(&constrained("sqlite")).unwrap();
+    drop(conn);
+    let dst = dir.path().join("out.db");
+    assert_constraints_fit(
+        dir.path(),
+        "sqlite://src.db",
+        "sqlite://out.db",
+        "products",
+        &Lite(&dst),
+    );
+}
+
+#[test]
+fn constraints_are_read_and_values_fit_postgres() {
+    let src = PgDb::new("consrc");
+    psql(&src.0, &constrained("postgres"));
+    let dst = PgDb::new("condst");
+    let dir = tempfile::tempdir().unwrap();
+    assert_constraints_fit(dir.path(), &src.url(), &dst.url(), "public.products", &dst);
+    // The failed run committed nothing before the successful one: PostgreSQL enforced
+    // every CHECK, the enum and the domain on the rows it accepted.
+}
+
+#[test]
+fn constraints_are_read_and_values_fit_mariadb() {
+    let src = MyDb::new("consrc");
+    mysql(&src.0, &constrained("mariadb"));
+    let dst = MyDb::new("condst");
+    let dir = tempfile::tempdir().unwrap();
+    assert_constraints_fit(dir.path(), &src.url(), &dst.url(), "products", &dst);
+}

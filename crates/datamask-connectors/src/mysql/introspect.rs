@@ -70,6 +70,50 @@ pub fn logical_type(
     }
 }
 
+/// What a MySQL type itself limits beyond the logical type: the values of an `ENUM`, and the
+/// ranges of `DATE`, `DATETIME`, `TIMESTAMP` and `YEAR` (as `>=` / `<=` checks).
+pub fn type_limits(data_type: &str, column_type: &str) -> datamask_core::Constraints {
+    use datamask_core::{Check, CmpOp, Literal};
+    let range = |lo: Literal, hi: Literal| {
+        vec![
+            Check::Compare {
+                op: CmpOp::Ge,
+                value: lo,
+            },
+            Check::Compare {
+                op: CmpOp::Le,
+                value: hi,
+            },
+        ]
+    };
+    let text = |s: &str| Literal::Text(s.to_string());
+    let checks = match data_type.to_ascii_lowercase().as_str() {
+        "date" => range(text("1000-01-01"), text("9999-12-31")),
+        "datetime" => range(
+            text("1000-01-01 00:00:00"),
+            text("9999-12-31 23:59:59.999999"),
+        ),
+        // TIMESTAMP values are UTC instants between these two.
+        "timestamp" => range(
+            text("1970-01-01 00:00:01"),
+            text("2038-01-19 03:14:07.999999"),
+        ),
+        "year" => range(
+            Literal::Number("1901".into()),
+            Literal::Number("2155".into()),
+        ),
+        _ => Vec::new(),
+    };
+    datamask_core::Constraints {
+        enum_values: if data_type.eq_ignore_ascii_case("enum") {
+            crate::checks::enum_values(column_type)
+        } else {
+            Vec::new()
+        },
+        checks,
+    }
+}
+
 /// The charset of a collation name (`latin1_swedish_ci` -> `latin1`).
 fn charset_of(collation: &str) -> &str {
     collation.split('_').next().unwrap_or(collation)
@@ -108,26 +152,33 @@ pub(crate) fn introspect(
         );
     }
 
+    // CHECK constraints, by table. MariaDB lists the table in CHECK_CONSTRAINTS (constraint
+    // names are only unique per table there); MySQL names them per schema, so join.
+    let check_sql = if mariadb {
+        "SELECT TABLE_NAME, CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS \
+         WHERE CONSTRAINT_SCHEMA = ? ORDER BY TABLE_NAME, CONSTRAINT_NAME"
+    } else {
+        "SELECT tc.TABLE_NAME, cc.CHECK_CLAUSE FROM information_schema.TABLE_CONSTRAINTS tc \
+         JOIN information_schema.CHECK_CONSTRAINTS cc ON cc.CONSTRAINT_SCHEMA = tc.CONSTRAINT_SCHEMA \
+         AND cc.CONSTRAINT_NAME = tc.CONSTRAINT_NAME \
+         WHERE tc.CONSTRAINT_SCHEMA = ? AND tc.CONSTRAINT_TYPE = 'CHECK' \
+         ORDER BY tc.TABLE_NAME, tc.CONSTRAINT_NAME"
+    };
+    let checks: Vec<(String, String)> = rows(conn, check_sql, (db,))
+        .map_err(|e| err("check constraints", e))?
+        .iter()
+        .filter_map(|r| Some((text(&r[0])?, text(&r[1])?)))
+        .collect();
     // MariaDB's JSON is a longtext with a json_valid() check.
     let mut json_columns: HashSet<(String, String)> = HashSet::new();
     if mariadb {
-        let checks = rows(
-            conn,
-            "SELECT TABLE_NAME, CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS \
-             WHERE CONSTRAINT_SCHEMA = ?",
-            (db,),
-        )
-        .map_err(|e| err("check constraints", e))?;
-        for r in &checks {
-            let (Some(table), Some(clause)) = (text(&r[0]), text(&r[1])) else {
-                continue;
-            };
+        for (table, clause) in &checks {
             let clause = clause.trim();
             if let Some(inner) = clause
                 .strip_prefix("json_valid(`")
                 .and_then(|s| s.strip_suffix("`)"))
             {
-                json_columns.insert((table, inner.replace("``", "`")));
+                json_columns.insert((table.clone(), inner.replace("``", "`")));
             }
         }
     }
@@ -173,13 +224,20 @@ pub(crate) fn introspect(
                 native.push_str(&format!(" COLLATE {collation}"));
             }
         }
+        let constraints = type_limits(&data_type, &text(&r[3]).unwrap_or_default());
         info.schema.columns.push(Column {
             name,
             data_type: logical,
             native_type: Some(native),
             nullable: text(&r[4]).as_deref() != Some("NO"),
-            constraints: Default::default(),
+            constraints,
         });
+    }
+
+    for (table, clause) in &checks {
+        if let Some((info, _)) = tables.get_mut(table) {
+            crate::checks::attach(&mut info.schema, crate::checks::parse(clause));
+        }
     }
 
     // Primary keys, unique keys and indexes.

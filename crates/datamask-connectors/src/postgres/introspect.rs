@@ -74,6 +74,25 @@ LEFT JOIN pg_catalog.pg_namespace rn ON rn.oid = rc.relnamespace
 WHERE con.conrelid = ANY($1) AND con.contype IN ('p', 'u', 'f') AND con.conparentid = 0
 ORDER BY con.conrelid, con.contype, con.conname COLLATE \"C\"";
 
+/// Table CHECK constraints, as PostgreSQL prints them.
+const CHECKS: &str = "
+SELECT con.conrelid, pg_catalog.pg_get_constraintdef(con.oid) AS def
+FROM pg_catalog.pg_constraint con
+WHERE con.conrelid = ANY($1) AND con.contype = 'c'
+ORDER BY con.conrelid, con.conname COLLATE \"C\"";
+
+/// CHECK constraints of domains (`CHECK (VALUE > 0)`), by domain type.
+const DOMAIN_CHECKS: &str = "
+SELECT con.contypid, pg_catalog.pg_get_constraintdef(con.oid) AS def
+FROM pg_catalog.pg_constraint con
+WHERE con.contypid <> 0 AND con.contype = 'c'
+ORDER BY con.contypid, con.conname COLLATE \"C\"";
+
+/// The labels of every enum type, in their declared order.
+const ENUMS: &str = "
+SELECT enumtypid, enumlabel::text AS label FROM pg_catalog.pg_enum
+ORDER BY enumtypid, enumsortorder";
+
 /// Plain indexes (not those behind a primary key, unique or exclusion constraint); indexes on
 /// expressions and partial indexes are flagged so they can be left out.
 const INDEXES: &str = "
@@ -129,22 +148,25 @@ pub(crate) fn load(client: &mut Client, target: &Target) -> datamask_core::Resul
     let oids: Vec<u32> = metas.iter().map(|m| m.oid).collect();
 
     let domains = domains(&mut tx).map_err(err)?;
+    let limits = Limits::load(&mut tx).map_err(err)?;
 
     for row in tx.query(COLUMNS, &[&oids]).map_err(err)? {
         let Some(&i) = by_oid.get(&row.get::<_, u32>("attrelid")) else {
             continue;
         };
-        let (type_oid, typmod) =
-            resolve_domain(&domains, row.get("atttypid"), row.get("atttypmod"));
+        let declared: u32 = row.get("atttypid");
+        let (type_oid, typmod) = resolve_domain(&domains, declared, row.get("atttypmod"));
         let (data_type, wire) = classify(type_oid, typmod);
         let generated: String = row.get("generated");
         let meta = &mut metas[i];
+        let name: String = row.get("attname");
+        let constraints = limits.of(&domains, declared, type_oid);
         meta.schema.columns.push(Column {
-            name: row.get("attname"),
+            name,
             data_type,
             native_type: Some(row.get("native")),
             nullable: !row.get::<_, bool>("attnotnull"),
-            constraints: Default::default(),
+            constraints,
         });
         meta.wires.push(wire);
         meta.generated.push(!generated.is_empty());
@@ -169,6 +191,14 @@ pub(crate) fn load(client: &mut Client, target: &Target) -> datamask_core::Resul
         }
     }
 
+    for row in tx.query(CHECKS, &[&oids]).map_err(err)? {
+        let Some(&i) = by_oid.get(&row.get::<_, u32>("conrelid")) else {
+            continue;
+        };
+        let def: String = row.get("def");
+        crate::checks::attach(&mut metas[i].schema, crate::checks::parse(&def));
+    }
+
     for row in tx.query(INDEXES, &[&oids]).map_err(err)? {
         let Some(&i) = by_oid.get(&row.get::<_, u32>("indrelid")) else {
             continue;
@@ -184,6 +214,60 @@ pub(crate) fn load(client: &mut Client, target: &Target) -> datamask_core::Resul
     }
     tx.commit().map_err(err)?;
     Ok(metas)
+}
+
+/// Enum labels and domain checks, which constrain the columns of those types.
+struct Limits {
+    enums: HashMap<u32, Vec<String>>,
+    /// Domain oid -> its checks, written about `VALUE`.
+    domain_checks: HashMap<u32, Vec<(String, datamask_core::Check)>>,
+}
+
+impl Limits {
+    fn load(client: &mut impl postgres::GenericClient) -> Result<Limits, postgres::Error> {
+        let mut enums: HashMap<u32, Vec<String>> = HashMap::new();
+        for r in client.query(ENUMS, &[])? {
+            enums.entry(r.get(0)).or_default().push(r.get(1));
+        }
+        let mut domain_checks: HashMap<u32, Vec<_>> = HashMap::new();
+        for r in client.query(DOMAIN_CHECKS, &[])? {
+            let def: String = r.get(1);
+            domain_checks
+                .entry(r.get(0))
+                .or_default()
+                .extend(crate::checks::parse(&def));
+        }
+        Ok(Limits {
+            enums,
+            domain_checks,
+        })
+    }
+
+    /// The constraints a column of type `declared` (possibly a domain over `base`) carries.
+    fn of(
+        &self,
+        domains: &HashMap<u32, (u32, i32)>,
+        declared: u32,
+        base: u32,
+    ) -> datamask_core::Constraints {
+        let mut c = datamask_core::Constraints {
+            enum_values: self.enums.get(&base).cloned().unwrap_or_default(),
+            checks: Vec::new(),
+        };
+        let mut t = declared;
+        for _ in 0..32 {
+            for (target, check) in self.domain_checks.get(&t).into_iter().flatten() {
+                if target.eq_ignore_ascii_case("value") && !c.checks.contains(check) {
+                    c.checks.push(check.clone());
+                }
+            }
+            match domains.get(&t) {
+                Some(&(next, _)) => t = next,
+                None => break,
+            }
+        }
+        c
+    }
 }
 
 /// Every domain's base type and modifier.

@@ -329,11 +329,14 @@ impl Unit<'_> {
         let strategy = self.plan.info.name;
         let text = self.column.data_type.family() == "text";
         self.not_null(diags);
+        // A closed list proven to be respected settles the length too.
+        let listed = self.allowed(s, diags);
         // Length: proven, or shortened (never on keys).
         let max = self.column.max_chars().filter(|_| text);
         let bound = s.max_output_chars(self.input_max);
         let length_ok = match (max, bound) {
             (None, _) => true,
+            _ if listed.is_some() => true,
             (Some(m), Some(b)) if b <= m => {
                 notes.push(format!("at most {b} of {m} characters"));
                 true
@@ -378,7 +381,7 @@ impl Unit<'_> {
                 notes.push("injective".into());
             }
         }
-        self.allowed(s, &mut notes, diags);
+        notes.extend(listed);
         self.ranges(&mut notes, unique.is_some());
         Outcome {
             fit_column: self.column.clone(),
@@ -414,10 +417,9 @@ impl Unit<'_> {
 
     /// A closed list of values (enum, `IN (...)`) is tested exhaustively on the list itself:
     /// the source can only hold those values, so they are every possible input.
-    fn allowed(&self, s: &dyn Strategy, notes: &mut Vec<String>, diags: &mut Vec<Diagnostic>) {
-        let Some(list) = self.column.allowed_values() else {
-            return;
-        };
+    /// Returns the plan note when the list is respected.
+    fn allowed(&self, s: &dyn Strategy, diags: &mut Vec<Diagnostic>) -> Option<String> {
+        let list = self.column.allowed_values()?;
         let ctx = ApplyCtx {
             column: self.column,
             row_key: None,
@@ -440,8 +442,9 @@ impl Unit<'_> {
                 ),
                 "use `enum` with `values` taken from that list, or `preserve`".into(),
             ));
+            None
         } else {
-            notes.push(format!("within the {} allowed values", list.len()));
+            Some(format!("within the {} allowed values", list.len()))
         }
     }
 
