@@ -42,6 +42,8 @@ enum Command {
     Check(commands::check::Args),
     /// Show what a run would do (tables, and each column's strategy and domain)
     Plan(commands::plan::Args),
+    /// Show a few rows of one table before and after masking (terminal only, never recorded)
+    Preview(commands::preview::Args),
     /// List the strategy catalogue with options and docs
     Strategies(commands::strategies::Args),
     /// Print a new random master key (64 hex digits)
@@ -97,6 +99,7 @@ fn main() -> ExitCode {
         Command::Run(a) => commands::run::run(a),
         Command::Check(a) => commands::check::run(a),
         Command::Plan(a) => commands::plan::run(a),
+        Command::Preview(a) => commands::preview::run(a),
         Command::Strategies(a) => commands::strategies::run(a),
         Command::Keygen => commands::keygen(),
         Command::Verify(a) => commands::verify::run(a),

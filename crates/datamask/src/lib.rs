@@ -14,6 +14,7 @@ pub mod init;
 pub mod keys;
 pub mod lock;
 pub mod plan;
+pub mod preview;
 pub mod reports;
 pub mod secrets;
 pub mod verify;

@@ -4,6 +4,7 @@ pub mod audit;
 pub mod check;
 pub mod init;
 pub mod plan;
+pub mod preview;
 pub mod run;
 pub mod scan;
 pub mod strategies;

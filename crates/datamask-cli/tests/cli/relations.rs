@@ -606,3 +606,63 @@ fn constraints_are_read_and_values_fit_mariadb() {
     let dir = tempfile::tempdir().unwrap();
     assert_constraints_fit(dir.path(), &src.url(), &dst.url(), "products", &dst);
 }
+
+/// `preview` shows the same rows every time, masked exactly as a run masks them, and leaves
+/// no trace: no target, no manifest, no file.
+#[test]
+fn preview_is_deterministic_and_writes_nothing() {
+    let dir = super::quickstart();
+    let before: Vec<_> = super::walk(dir.path());
+    let preview = |format: &str| {
+        let out = datamask(dir.path())
+            .env("DATAMASK_KEY", KEY)
+            .args([
+                "preview",
+                "--table",
+                "customers",
+                "--rows",
+                "3",
+                "--format",
+                format,
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let text = preview("text");
+    assert_eq!(text, preview("text"));
+    assert!(
+        text.starts_with(
+            "customers: the first 3 rows in key order of about 1000; 9 of 14 columns masked"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("danielle.johnson@example.com"), "{text}");
+    let json: serde_json::Value = serde_json::from_str(&preview("json")).unwrap();
+    let rows = json["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 3);
+    assert_eq!(super::walk(dir.path()), before, "preview wrote a file");
+    // The masked side is what a run writes.
+    super::run_ok(dir.path(), KEY, &[]);
+    let email = super::column_index(&dir.path().join("masked.db"), "customers", "email");
+    let written = super::table(&dir.path().join("masked.db"), "customers");
+    for (i, row) in rows.iter().enumerate() {
+        let Sql::Text(w) = &written[i][email] else {
+            panic!()
+        };
+        assert_eq!(row["after"][email].as_str(), Some(w.as_str()));
+        assert_ne!(row["before"][email], row["after"][email]);
+    }
+    let out = datamask(dir.path())
+        .env("DATAMASK_KEY", KEY)
+        .args(["preview", "--table", "customer"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("did you mean `customers`?"));
+}
