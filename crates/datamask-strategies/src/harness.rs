@@ -364,6 +364,41 @@ fn every_strategy_passes_compliance() {
     }
 }
 
+/// `max_output_chars` is a promise the fit proof relies on (a key column is only accepted when
+/// the bound fits it): it must hold for every sample, on wide and on narrow columns (where
+/// strategies that size themselves shrink their output).
+#[test]
+fn output_length_bounds_hold() {
+    for info in registry().iter().filter(|i| i.accepts_family("text")) {
+        let o = minimal_options(info, "text");
+        for v in samples("text") {
+            let Value::Text(s) = &v else { continue };
+            let len = s.chars().count() as u32;
+            for max_len in [None, Some(len.max(1)), Some(12), Some(30), Some(60)] {
+                let column = Column::new("c", DataType::Text { max_len });
+                let Ok(st) = build_for(info.name, &o, &column) else {
+                    continue;
+                };
+                let Some(bound) = st.max_output_chars(Some(len)) else {
+                    continue;
+                };
+                let ctx = ApplyCtx {
+                    column: &column,
+                    row_key: None,
+                };
+                if let Ok(Value::Text(out)) = st.apply(&v, &ctx) {
+                    assert!(
+                        out.chars().count() as u32 <= bound,
+                        "{}: {} characters out, bound {bound} (column {max_len:?})",
+                        info.name,
+                        out.chars().count()
+                    );
+                }
+            }
+        }
+    }
+}
+
 #[test]
 fn injective_claims_hold_at_default_options() {
     for info in registry() {

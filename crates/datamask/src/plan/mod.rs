@@ -467,11 +467,14 @@ fn propagate(
         let Some(root) = choose_root(links, group, &rule_members) else {
             continue;
         };
+        let root_plan = plans[root.0].columns[root.1].clone();
+        if !root_plan.is_preserved() {
+            check_kinds(tables, group, root, &root_plan, diags);
+        }
         let domain = names
             .first()
             .cloned()
             .unwrap_or_else(|| col_name(tables, root));
-        let root_plan = plans[root.0].columns[root.1].clone();
         for (member, via) in reach(links, group, root) {
             let plan = &mut plans[member.0].columns[member.1];
             if member == root {
@@ -505,6 +508,54 @@ fn propagate(
             check_inherited(tables, member, root, plan, at, diags);
         }
     }
+}
+
+/// The kind of value a column holds, as the keyed PRF sees it: equal values of different kinds
+/// (the integer 5 and the text "5", signed and unsigned 5) mask differently.
+fn value_kind(col: &Column) -> &'static str {
+    match col.data_type {
+        datamask_core::DataType::Int { unsigned: true, .. } => "unsigned int",
+        ref t => t.family(),
+    }
+}
+
+/// Masked linked columns must hold the same kind of value, or their tokens cannot match.
+fn check_kinds(
+    tables: &[TableSchema],
+    group: &links::Group,
+    root: ColId,
+    root_plan: &ColumnPlan,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let kind = value_kind(&tables[root.0].columns[root.1]);
+    let odd: Vec<String> = group
+        .members
+        .iter()
+        .filter(|&&(t, c)| value_kind(&tables[t].columns[c]) != kind)
+        .map(|&(t, c)| {
+            format!(
+                "`{}` ({})",
+                col_name(tables, (t, c)),
+                value_kind(&tables[t].columns[c])
+            )
+        })
+        .collect();
+    if odd.is_empty() {
+        return;
+    }
+    diags.push(
+        Diagnostic::new(
+            root_plan.rule_pos.unwrap_or(Pos { line: 1, col: 1 }),
+            format!(
+                "`{}` ({kind}) is linked to {}: a value of another type masks to a different token, so these columns would no longer join",
+                col_name(tables, root),
+                odd.join(", ")
+            ),
+        )
+        .width(root_plan.name.chars().count())
+        .topic(Topic::Relations)
+        .hint("link only columns of the same type, or mask them separately (drop the relation or domain)"),
+    );
 }
 
 /// The domain names a group's links and its members' `domain:` options impose, without

@@ -191,6 +191,15 @@ fn keys_that_do_not_fit_are_refused_and_other_text_is_shortened() {
     assert_eq!(d.topic, Topic::Unique, "{diags:#?}");
     assert!(d.message.contains("makes values of up to"), "{}", d.message);
     assert!(d.hint.as_deref().unwrap().contains("fits 20 characters"));
+    // At 30 characters `email` shortens its name part and keeps its unique suffix.
+    s[2].columns[0] = text("email", 30);
+    let (plan, diags) = Plan::analyse(&config(RULES), &s);
+    assert!(diags.is_empty(), "{diags:#?}");
+    assert_eq!(
+        col(&plan, "people", "email").fit.as_deref(),
+        Some("at most 30 of 30 characters; injective")
+    );
+    s[2].columns[0] = text("email", 20);
     // On a column that is not a key, the same strategy is shortened where needed.
     let (plan, diags) = Plan::analyse(
         &config("tables:\n  people:\n    columns:\n      name: email\n"),
@@ -285,6 +294,20 @@ fn one_group_cannot_have_two_domains() {
         p.iter()
             .any(|(t, m, _)| *t == Topic::Relations
                 && m.contains("name different domains: `b`, `a`")),
+        "{p:#?}"
+    );
+}
+
+#[test]
+fn linked_columns_of_different_types_are_refused() {
+    let p = problems(&format!(
+        "{RULES}  - {{ from: staff.boss, to: people.email }}\n"
+    ));
+    assert!(
+        p.iter().any(|(t, m, _)| *t == Topic::Relations
+            && m.contains(
+                "`people.email` (text) is linked to `staff.id` (int), `staff.boss` (int)"
+            )),
         "{p:#?}"
     );
 }
