@@ -578,6 +578,16 @@ fn constraints_are_read_and_values_fit_sqlite() {
     conn.execute_batch(&constrained("sqlite")).unwrap();
     drop(conn);
     let dst = dir.path().join("out.db");
+    // The failing run (first in the helper) must leave no target behind: check it alone.
+    let out = run_constrained(
+        dir.path(),
+        "sqlite://src.db",
+        "sqlite://out.db",
+        "products",
+        "token",
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(!dst.exists(), "a failed run left a target behind");
     assert_constraints_fit(
         dir.path(),
         "sqlite://src.db",
