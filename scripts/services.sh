@@ -32,6 +32,14 @@ if ! psql -h 127.0.0.1 -U postgres -qtAc 'select 1' >/dev/null 2>&1; then
   wait_for psql -h 127.0.0.1 -U postgres -qtAc 'select 1'
 fi
 
+# The error tests log in as `dm_password_test` with a password (wrong on purpose): that one
+# role gets password authentication on loopback, every other one keeps `trust`.
+hba=$(psql -h 127.0.0.1 -U postgres -qtAc 'SHOW hba_file')
+if ! $SUDO grep -q dm_password_test "$hba"; then
+  $SUDO sed -i '0,/^\(local\|host\)[[:space:]]/s//host all dm_password_test 127.0.0.1\/32 scram-sha-256\n&/' "$hba"
+  psql -h 127.0.0.1 -U postgres -qtAc 'SELECT pg_reload_conf()' >/dev/null
+fi
+
 # MariaDB
 mariadb_ok() { mariadb -h 127.0.0.1 -P 3306 -uroot -e 'select 1'; }
 if ! mariadb_ok >/dev/null 2>&1; then

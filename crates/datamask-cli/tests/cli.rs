@@ -672,10 +672,7 @@ fn postgres_to_postgres_and_sqlite_masks_deterministically() {
         psql(&dst1.0, "SELECT count(*) FROM big_orders").trim(),
         psql(&src.0, "SELECT count(*) FROM big_orders").trim()
     );
-    let sqlite = rows(
-        &dir.path().join("out.db"),
-        "SELECT COUNT(*) FROM \"public.orders\"",
-    );
+    let sqlite = rows(&dir.path().join("out.db"), "SELECT COUNT(*) FROM orders");
     assert_eq!(sqlite[0][0], Sql::Integer(1500));
 }
 

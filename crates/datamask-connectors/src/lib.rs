@@ -33,7 +33,7 @@ pub mod postgres;
 
 use datamask_core::{Error, Result, Sink, Source};
 
-pub use location::{parse_location, redact_url, Format, Location};
+pub use location::{parse_location, redact_url, with_password, Format, Location};
 
 /// Options for file sources and sinks.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,6 +50,14 @@ pub struct FileOptions {
     /// recreated in the target when both are the same engine (PostgreSQL: `pg_dump
     /// --schema-only`). `None` (the default) creates tables from their `TableSchema` only.
     pub schema_source: Option<String>,
+    /// For a database source: a snapshot exported by another source of the same database
+    /// ([`Source::export_snapshot`]) that this one's reads join, so tables read on several
+    /// connections see one consistent state (PostgreSQL `SET TRANSACTION SNAPSHOT`).
+    pub snapshot: Option<String>,
+    /// For a database sink: mask the database where it stands (`mode: in_place`). The sink
+    /// stages the masked rows and, at commit, replaces the rows of each written table in one
+    /// transaction, keeping tables, keys, indexes, triggers and grants (see docs/databases.md).
+    pub in_place: bool,
 }
 
 impl Default for FileOptions {
@@ -59,6 +67,8 @@ impl Default for FileOptions {
             header: true,
             batch_size: 10_000,
             schema_source: None,
+            snapshot: None,
+            in_place: false,
         }
     }
 }
@@ -149,11 +159,18 @@ pub fn open_source(location: &Location, options: &FileOptions) -> Result<Box<dyn
 pub fn open_sink(location: &Location, options: &FileOptions) -> Result<Box<dyn Sink + Send>> {
     match location {
         #[cfg(feature = "sqlite")]
+        Location::Sqlite(path) if options.in_place => sqlite::SqliteSink::open_in_place(path),
+        #[cfg(feature = "sqlite")]
         Location::Sqlite(path) => sqlite::SqliteSink::open(path),
         #[cfg(not(feature = "sqlite"))]
         Location::Sqlite(_) => Err(Error::Unsupported(
             "SQLite support is not compiled in (cargo feature `sqlite`)".into(),
         )),
+        Location::File { .. } | Location::Dir { .. } if options.in_place => {
+            Err(Error::Unsupported(
+                "in-place mode needs a database (PostgreSQL, MySQL/MariaDB or SQLite)".into(),
+            ))
+        }
         Location::File { path, format } => Ok(Box::new(dir::FileSink::single(
             path.clone(),
             *format,

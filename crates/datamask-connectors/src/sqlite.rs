@@ -364,6 +364,24 @@ fn introspect_pk(conn: &Connection, path: &Path, table: &str) -> Result<Vec<Stri
     Ok(names)
 }
 
+/// An existing database opened for writing (never created).
+fn open_existing(path: &Path) -> Result<Connection> {
+    if !path.is_file() {
+        return Err(Error::io(
+            path,
+            std::io::Error::new(std::io::ErrorKind::NotFound, "no such SQLite database"),
+        ));
+    }
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(|e| sql_error(path, e))?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))
+        .map_err(|e| sql_error(path, e))?;
+    Ok(conn)
+}
+
 fn open_read_only(path: &Path) -> Result<Connection> {
     if !path.is_file() {
         return Err(Error::io(
@@ -601,6 +619,8 @@ pub struct SqliteSink {
     conn: Option<Connection>,
     created: bool,
     committed: bool,
+    /// `mode: in_place`: (table, temporary stage table, quoted column list) per table.
+    in_place: Option<Vec<(String, String, String)>>,
 }
 
 impl SqliteSink {
@@ -617,6 +637,7 @@ impl SqliteSink {
             conn: None,
             created,
             committed: false,
+            in_place: None,
         };
         let conn = Connection::open(path).map_err(|e| sql_error(path, e))?;
         sink.conn = Some(conn);
@@ -627,6 +648,127 @@ impl SqliteSink {
         conn.execute_batch("PRAGMA foreign_keys = OFF; BEGIN IMMEDIATE;")
             .map_err(|e| sql_error(path, e))?;
         Ok(sink)
+    }
+
+    /// Opens an existing database to mask in place: rows are staged in temporary tables (the
+    /// database file is not locked while the source reads it) and replaced in one transaction
+    /// at commit.
+    pub fn open_in_place(path: &Path) -> Result<Box<dyn Sink + Send>> {
+        let conn = open_existing(path)?;
+        conn.execute_batch("PRAGMA foreign_keys = OFF;")
+            .map_err(|e| sql_error(path, e))?;
+        Ok(Box::new(SqliteSink {
+            path: path.to_path_buf(),
+            conn: Some(conn),
+            created: false,
+            committed: false,
+            in_place: Some(Vec::new()),
+        }))
+    }
+
+    /// In place: a temporary table without column types (values keep what they were bound
+    /// as; the real table's affinity applies once, at commit) to stage `table` in.
+    fn stage<'a>(&'a mut self, table: &TableSchema) -> Result<Box<dyn TableWriter + 'a>> {
+        let path = self.path.as_path();
+        let (Some(conn), Some(staged)) = (self.conn.as_ref(), self.in_place.as_mut()) else {
+            return Err(Error::Internal("SQLite sink used after commit".into()));
+        };
+        if !list_tables(conn, path)?.contains(&table.name) {
+            return Err(Error::MissingTable(table.name.clone()));
+        }
+        let stage = format!("datamask_stage_{}", staged.len() + 1);
+        let columns = quote_list(
+            &table
+                .columns
+                .iter()
+                .map(|c| c.name.clone())
+                .collect::<Vec<_>>(),
+        );
+        conn.execute_batch(&format!(
+            "DROP TABLE IF EXISTS temp.{stage}; CREATE TEMP TABLE {stage} ({columns});"
+        ))
+        .map_err(|e| sql_error(path, e))?;
+        staged.push((table.name.clone(), stage.clone(), columns.clone()));
+        let params = vec!["?"; table.columns.len()].join(", ");
+        let insert = conn
+            .prepare(&format!(
+                "INSERT INTO temp.{stage} ({columns}) VALUES ({params})"
+            ))
+            .map_err(|e| sql_error(path, e))?;
+        Ok(Box::new(SqliteTableWriter {
+            conn,
+            path,
+            insert,
+            table: TableSchema {
+                indexes: Vec::new(),
+                ..table.clone()
+            },
+            rows: 0,
+        }))
+    }
+
+    /// In place, at commit: in one `BEGIN IMMEDIATE` transaction, each table's triggers are set
+    /// aside, its rows are replaced by the staged ones, the triggers come back, and foreign
+    /// keys are checked: a violation that was not there before is an error, and nothing is
+    /// changed.
+    fn replace_staged(&mut self, staged: &[(String, String, String)]) -> Result<()> {
+        let path = self.path.clone();
+        let conn = self.conn()?;
+        let err = |e| sql_error(&path, e);
+        conn.execute_batch("BEGIN IMMEDIATE").map_err(err)?;
+        let before = foreign_key_violations(conn).map_err(err)?;
+        for (i, (table, stage, columns)) in staged.iter().enumerate() {
+            if i == 1 {
+                datamask_core::failpoint("mid-swap");
+            }
+            let triggers: Vec<(String, String)> = conn
+                .prepare(
+                    "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?1",
+                )
+                .and_then(|mut st| {
+                    st.query_map([table], |r| Ok((r.get(0)?, r.get(1)?)))?
+                        .collect::<rusqlite::Result<Vec<_>>>()
+                })
+                .map_err(err)?;
+            let mut sql = String::new();
+            for (name, _) in &triggers {
+                sql.push_str(&format!("DROP TRIGGER main.{};\n", quote_ident(name)));
+            }
+            let t = quote_ident(table);
+            sql.push_str(&format!(
+                "DELETE FROM main.{t};\n\
+                 INSERT INTO main.{t} ({columns}) SELECT {columns} FROM temp.{stage};\n\
+                 DROP TABLE temp.{stage};\n"
+            ));
+            for (_, create) in &triggers {
+                sql.push_str(create);
+                sql.push_str(";\n");
+            }
+            conn.execute_batch(&sql).map_err(|e| {
+                Error::connector(
+                    KIND,
+                    format!("{}: replacing the rows of `{table}`: {e}", path.display()),
+                )
+            })?;
+        }
+        let after = foreign_key_violations(conn).map_err(err)?;
+        if let Some(((child, parent), _)) = after
+            .iter()
+            .find(|(k, n)| before.get(*k).is_none_or(|b| *n > b))
+        {
+            return Err(Error::connector(
+                KIND,
+                format!(
+                    "{}: after masking, rows of `{child}` no longer match their parent \
+                     `{parent}`: mask both sides of the foreign key with the same strategy and \
+                     domain (or leave them unmasked). Nothing was changed",
+                    path.display()
+                ),
+            ));
+        }
+        datamask_core::failpoint("before-swap");
+        conn.execute_batch("COMMIT").map_err(err)?;
+        Ok(())
     }
 
     fn conn(&self) -> Result<&Connection> {
@@ -770,6 +912,9 @@ impl Sink for SqliteSink {
                 table.name
             )));
         }
+        if self.in_place.is_some() {
+            return self.stage(table);
+        }
         let path = self.path.as_path();
         let conn = self
             .conn
@@ -801,12 +946,31 @@ impl Sink for SqliteSink {
     }
 
     fn commit(mut self: Box<Self>) -> Result<()> {
+        if let Some(staged) = self.in_place.take() {
+            self.replace_staged(&staged)?;
+            self.committed = true;
+            return Ok(());
+        }
+        datamask_core::failpoint("before-swap");
         let conn = self.conn()?;
         conn.execute_batch("COMMIT; PRAGMA foreign_keys = ON;")
             .map_err(|e| sql_error(&self.path, e))?;
         self.committed = true;
         Ok(())
     }
+}
+
+/// Foreign-key violations per (child, parent) table, as `PRAGMA foreign_key_check` counts them.
+fn foreign_key_violations(
+    conn: &Connection,
+) -> rusqlite::Result<std::collections::HashMap<(String, String), u64>> {
+    let mut out = std::collections::HashMap::new();
+    let mut st = conn.prepare("SELECT \"table\", parent FROM pragma_foreign_key_check")?;
+    let rows = st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+    for row in rows {
+        *out.entry(row?).or_insert(0) += 1;
+    }
+    Ok(out)
 }
 
 impl Drop for SqliteSink {

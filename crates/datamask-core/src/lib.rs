@@ -26,3 +26,17 @@ pub use sink::{Sink, TableWriter};
 pub use source::{BatchIter, Source};
 pub use strategy::{ApplyCtx, Strategy};
 pub use value::Value;
+
+/// **Test-only hook.** When the environment variable `DATAMASK_FAILPOINT` equals `name`, prints
+/// `datamask: paused at failpoint NAME` on stderr and blocks the calling thread for ever, so a
+/// test can kill the process (SIGKILL) at exactly this point instead of guessing with timers.
+/// Without the variable this is one environment lookup. The named points are listed in
+/// `docs/databases.md` (section "Testing atomicity"); they are not a user feature.
+pub fn failpoint(name: &str) {
+    if std::env::var_os("DATAMASK_FAILPOINT").is_some_and(|v| v == name) {
+        eprintln!("datamask: paused at failpoint {name}");
+        loop {
+            std::thread::sleep(std::time::Duration::from_secs(3600));
+        }
+    }
+}

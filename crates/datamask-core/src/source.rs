@@ -69,6 +69,15 @@ pub trait Source {
             self.kind()
         )))
     }
+
+    /// Pins the state this source reads to a snapshot that other sources of the same database
+    /// can join (they are opened with the returned token), so that tables read in parallel on
+    /// several connections are read as of one moment. `None` when the source has no such
+    /// thing (files; MySQL, whose snapshots cannot be shared). The snapshot lives as long as
+    /// this source: keep it open until the other sources have started reading.
+    fn export_snapshot(&mut self) -> Result<Option<String>> {
+        Ok(None)
+    }
 }
 
 /// Truncates a batch stream after `rows` rows; the inner stream is dropped as soon as the last

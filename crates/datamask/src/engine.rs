@@ -5,7 +5,7 @@
 //! (key, domain, options, input), so batch size, run and machine do not change the bytes.
 
 use crate::audit::{self, AuditError, Signer25519};
-use crate::config::{Config, Connection, Diagnostic};
+use crate::config::{Config, Connection, Diagnostic, Mode};
 use crate::plan::TableAction;
 use crate::plan::{Plan, TablePlan};
 use crate::verify::{Collector, TableExpect, Verifier, VerifyOptions, VerifyReport};
@@ -41,6 +41,9 @@ pub struct RunOptions {
     pub accept_schema_change: bool,
     /// Verify the target after writing it (`verify.after_run` in the config).
     pub verify: bool,
+    /// The user confirmed (`run --in-place`) that a `mode: in_place` config may rewrite its
+    /// source database.
+    pub in_place: bool,
 }
 
 impl Default for RunOptions {
@@ -54,6 +57,7 @@ impl Default for RunOptions {
             actor: None,
             accept_schema_change: false,
             verify: true,
+            in_place: false,
         }
     }
 }
@@ -117,6 +121,8 @@ impl TableReport {
 pub struct RunReport {
     pub run_id: String,
     pub dry_run: bool,
+    /// `copy`, or `in_place` (the source itself was masked).
+    pub mode: Mode,
     /// RFC 3339, UTC.
     pub started_at: String,
     pub actor: String,
@@ -212,11 +218,20 @@ pub(crate) fn file_options(conn: &Connection, batch_size: usize) -> FileOptions 
 
 /// Opens the config's source.
 pub fn open_source(config: &Config, batch_size: usize) -> Result<Box<dyn Source + Send>, RunError> {
+    open_source_in(config, batch_size, None)
+}
+
+/// Opens the config's source, joining `snapshot` (exported by another source of the same
+/// database) when given.
+fn open_source_in(
+    config: &Config,
+    batch_size: usize,
+    snapshot: Option<&str>,
+) -> Result<Box<dyn Source + Send>, RunError> {
     let loc = location(config, &config.source)?;
-    Ok(datamask_connectors::open_source(
-        &loc,
-        &file_options(&config.source, batch_size),
-    )?)
+    let mut options = file_options(&config.source, batch_size);
+    options.snapshot = snapshot.map(str::to_string);
+    Ok(datamask_connectors::open_source(&loc, &options)?)
 }
 
 /// Introspects the source and builds the plan.
@@ -258,7 +273,7 @@ pub fn analyse(
     Ok((plan, diagnostics, tables))
 }
 
-pub use crate::guard::guard_target;
+pub use crate::guard::{guard_in_place, guard_target};
 
 /// Checks, without writing anything, that a target can be reached: a database answers, or a
 /// file target's directory exists and is writable.
@@ -298,7 +313,20 @@ pub fn run(
 ) -> Result<RunReport, RunError> {
     let started = chrono::Utc::now();
     let clock = Instant::now();
-    let target_loc = guard_target(config)?;
+    let in_place = config.mode == Mode::InPlace;
+    let target_loc = if in_place {
+        guard_in_place(config, options)?
+    } else if options.in_place {
+        return Err(RunError::Refused {
+            target: config
+                .target
+                .as_ref()
+                .map_or_else(|| config.source.url.redacted(), |t| t.url.redacted()),
+            reason: "--in-place was given, but the config does not say `mode: in_place`".into(),
+        });
+    } else {
+        guard_target(config)?
+    };
     let run_id = new_run_id(started)?;
     let actor = options.actor.clone().unwrap_or_else(os_user);
     // Held until the manifest is written; a dry run writes nothing and takes no lock.
@@ -317,20 +345,36 @@ pub fn run(
             });
         }
     }
-    let mut target_opts = file_options(
-        config.target.as_ref().ok_or(RunError::NoTarget)?,
-        options.batch_size,
-    );
+    let mut target_opts = if in_place {
+        let mut o = file_options(&config.source, options.batch_size);
+        o.in_place = true;
+        o
+    } else {
+        file_options(
+            config.target.as_ref().ok_or(RunError::NoTarget)?,
+            options.batch_size,
+        )
+    };
     // Same engine on both ends: the sink may recreate what a generic CREATE TABLE cannot
-    // (types, defaults, views, functions, triggers...) from the source's own schema.
+    // (types, defaults, views, functions, triggers...) from the source's own schema. (In
+    // place, MySQL stages each table from its own `SHOW CREATE TABLE`.)
     let source_loc = location(config, &config.source)?;
-    if let (Location::Postgres(src), Location::Postgres(_))
-    | (Location::Mysql(src), Location::Mysql(_)) = (&source_loc, &target_loc)
-    {
-        target_opts.schema_source = Some(src.clone());
+    match (&source_loc, &target_loc) {
+        (Location::Postgres(src), Location::Postgres(_)) if !in_place => {
+            target_opts.schema_source = Some(src.clone());
+        }
+        (Location::Mysql(src), Location::Mysql(_)) => target_opts.schema_source = Some(src.clone()),
+        _ => {}
     }
+    // In place, a table without a masked column is left exactly as it is.
+    let selected: Vec<&TablePlan> = plan
+        .copied()
+        .filter(|t| !in_place || t.masked_columns() > 0)
+        .collect();
     let mut sink: Option<Box<dyn Sink + Send>> = if options.dry_run {
         None
+    } else if in_place {
+        Some(datamask_connectors::open_sink(&target_loc, &target_opts)?)
     } else {
         let mut sink = datamask_connectors::open_sink(&target_loc, &target_opts)?;
         let existing = sink.existing_tables()?;
@@ -347,18 +391,32 @@ pub fn run(
         }
         Some(sink)
     };
-    let verifier = (options.verify && !options.dry_run)
+    // (In place, the after-run verification is not done yet: it reads a `target`.)
+    let verifier = (options.verify && !options.dry_run && !in_place)
         .then(|| Verifier::new(key, VerifyOptions::from_config(config)));
+    // Every reader joins one snapshot of the source (PostgreSQL), however many jobs.
+    let snapshot = if selected.is_empty() {
+        None
+    } else {
+        source.export_snapshot()?
+    };
+    datamask_core::failpoint("before-load");
     let (reports, expects) = copy_tables(
         config,
         &plan,
+        &selected,
         key,
         sink.as_mut(),
         options,
         reporter,
         verifier.as_ref(),
+        snapshot.as_deref(),
     )?;
+    // The readers are done: release the source (and its snapshot) before publishing, since an
+    // in-place commit needs the locks that readers hold.
+    drop(source);
     if let Some(sink) = sink {
+        datamask_core::failpoint("before-commit");
         sink.commit()?;
     }
     let verification = match &verifier {
@@ -368,6 +426,7 @@ pub fn run(
     let mut report = RunReport {
         run_id,
         dry_run: options.dry_run,
+        mode: config.mode,
         started_at: started.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         actor: actor.clone(),
         host: host_name(),
@@ -375,7 +434,11 @@ pub fn run(
         key_fingerprint: key.fingerprint(),
         config_hash: config.hash.clone(),
         source: plan.source.clone(),
-        target: plan.target.clone().unwrap_or_default(),
+        target: if in_place {
+            plan.source.clone()
+        } else {
+            plan.target.clone().unwrap_or_default()
+        },
         tables: reports,
         elapsed_ms: clock.elapsed().as_millis() as u64,
         verification,
@@ -486,21 +549,35 @@ pub(crate) type Originals = Vec<(usize, Vec<Value>)>;
 /// The channel closing means the table is complete.
 type Produced = Result<Batch, RunError>;
 
-/// Reads and masks the copied tables on up to `options.jobs` threads (each with its own source
+/// Reads and masks the `copied` tables on up to `options.jobs` threads (each with its own source
 /// connection) while this thread writes them, in plan order, to the sink. Channels are bounded,
 /// so memory stays at a few batches per thread whatever the table sizes, and since writes
 /// happen in plan order the output does not depend on the number of threads.
+///
+/// The reader sources are all opened before any table is read, joining `snapshot` when the
+/// source exported one: every table is then read as of the same moment (PostgreSQL), or as
+/// close to it as the source allows (MySQL: one snapshot per connection, all started here).
+#[expect(clippy::too_many_arguments)]
 fn copy_tables(
     config: &Config,
     plan: &Plan,
+    copied: &[&TablePlan],
     key: &MasterKey,
     mut sink: Option<&mut Box<dyn Sink + Send>>,
     options: &RunOptions,
     reporter: &dyn Reporter,
     verifier: Option<&Verifier>,
+    snapshot: Option<&str>,
 ) -> Result<(Vec<TableReport>, Vec<TableExpect>), RunError> {
-    let copied: Vec<&TablePlan> = plan.copied().collect();
     let jobs = options.jobs.clamp(1, copied.len().max(1));
+    // All reader sources are opened (and so start their snapshots) before any table is read.
+    let sources = if copied.is_empty() {
+        Vec::new()
+    } else {
+        (0..jobs)
+            .map(|_| open_source_in(config, options.batch_size, snapshot))
+            .collect::<Result<Vec<_>, _>>()?
+    };
     let (senders, receivers): (Vec<_>, Vec<_>) = copied
         .iter()
         .map(|_| {
@@ -510,10 +587,12 @@ fn copy_tables(
         .unzip();
     let readers = Readers {
         config,
-        tables: &copied,
+        tables: copied,
         key,
         options,
         reporter,
+        sources: Mutex::new(sources),
+        snapshot,
         next: AtomicUsize::new(0),
         senders,
         verifier,
@@ -527,8 +606,16 @@ fn copy_tables(
         for _ in 0..jobs {
             scope.spawn(|| readers.run());
         }
-        for (table, rx) in copied.iter().zip(&receivers) {
-            reports.push(write_table(table, rx, sink.as_deref_mut(), reporter)?);
+        let middle = copied.len() / 2;
+        for (i, (table, rx)) in copied.iter().zip(&receivers).enumerate() {
+            let pause = (i == middle).then_some("mid-load");
+            reports.push(write_table(
+                table,
+                rx,
+                sink.as_deref_mut(),
+                reporter,
+                pause,
+            )?);
         }
         Ok::<(), RunError>(())
     })?;
@@ -542,7 +629,11 @@ fn copy_tables(
         .iter()
         .map(|t| match reports.iter().position(|r| r.table == t.name) {
             Some(i) if t.action == TableAction::Copy => reports.remove(i),
-            _ => TableReport::empty(t),
+            // Left as it is (skipped, or in place without a masked column).
+            _ => TableReport {
+                action: TableAction::Skip,
+                ..TableReport::empty(t)
+            },
         })
         .collect();
     Ok((reports, expects))
@@ -555,6 +646,10 @@ struct Readers<'a> {
     key: &'a MasterKey,
     options: &'a RunOptions,
     reporter: &'a dyn Reporter,
+    /// Sources opened before reading began, one per thread.
+    sources: Mutex<Vec<Box<dyn Source + Send>>>,
+    /// The snapshot a source opened later joins.
+    snapshot: Option<&'a str>,
     next: AtomicUsize,
     senders: Vec<Mutex<Option<SyncSender<Produced>>>>,
     /// Set when the run verifies its target: each table's expectations land in its slot.
@@ -565,7 +660,8 @@ struct Readers<'a> {
 impl Readers<'_> {
     /// A reader thread: claims the next unclaimed table until none is left.
     fn run(&self) {
-        let mut source: Option<Box<dyn Source + Send>> = None;
+        let mut source: Option<Box<dyn Source + Send>> =
+            self.sources.lock().ok().and_then(|mut s| s.pop());
         loop {
             let i = self.next.fetch_add(1, Ordering::SeqCst);
             let (Some(table), Some(slot)) = (self.tables.get(i), self.senders.get(i)) else {
@@ -576,7 +672,7 @@ impl Readers<'_> {
             };
             let opened = match source.take() {
                 Some(s) => Ok(s),
-                None => open_source(self.config, self.options.batch_size),
+                None => open_source_in(self.config, self.options.batch_size, self.snapshot),
             };
             let mut s = match opened {
                 Ok(s) => s,
@@ -669,11 +765,15 @@ fn write_table(
     rx: &Receiver<Produced>,
     sink: Option<&mut Box<dyn Sink + Send>>,
     reporter: &dyn Reporter,
+    failpoint: Option<&str>,
 ) -> Result<TableReport, RunError> {
     let clock = Instant::now();
     let mut report = TableReport::empty(table);
     let mut writer = match sink {
-        Some(s) => Some(s.table(&table.schema)?),
+        Some(s) => {
+            let schema = target_schema(&table.schema, s.kind());
+            Some(s.table(&schema)?)
+        }
         None => None,
     };
     let mut checksum = blake3::Hasher::new();
@@ -690,6 +790,9 @@ fn write_table(
         if let Some(w) = writer.as_mut() {
             w.write(&batch)?;
             report.rows_written += n;
+            if let Some(point) = failpoint {
+                datamask_core::failpoint(point);
+            }
         }
         report.rows_read += n;
         progress.push((clock.elapsed().as_millis() as u64, report.rows_read));
@@ -703,6 +806,23 @@ fn write_table(
     report.elapsed_ms = clock.elapsed().as_millis() as u64;
     reporter.table_finished(&table.name, report.rows_read);
     Ok(report)
+}
+
+/// The schema under which a table is written. A PostgreSQL table of schema `public` goes into
+/// a target without schemas (SQLite, MySQL, files) under its bare name: `public.customers`
+/// becomes `customers` (and `customers.csv`); tables of other schemas keep their qualified
+/// name (`sales.orders`), so names never collide. Foreign keys follow the same rule.
+fn target_schema(schema: &TableSchema, sink_kind: &str) -> TableSchema {
+    if sink_kind == "postgres" {
+        return schema.clone();
+    }
+    let bare = |name: &str| name.strip_prefix("public.").unwrap_or(name).to_string();
+    let mut out = schema.clone();
+    out.name = bare(&schema.name);
+    for fk in &mut out.foreign_keys {
+        fk.ref_table = bare(&fk.ref_table);
+    }
+    out
 }
 
 /// Applies every compiled column to a batch, returning it with the original values of the
@@ -863,6 +983,7 @@ fn manifest_body(
         "config_path": config.path.display().to_string(),
         "config_hash": config.hash,
         "key_fingerprint": key.fingerprint(),
+        "mode": config.mode,
         "source": plan.source,
         "target": plan.target,
         "source_schema_fingerprint": schema_fingerprint(tables),

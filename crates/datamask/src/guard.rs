@@ -14,7 +14,7 @@
 //! Refusals happen before anything is opened for writing, so a refused target stays untouched.
 
 use crate::config::{Config, Connection, Environment};
-use crate::engine::{location, RunError};
+use crate::engine::{location, RunError, RunOptions};
 use datamask_connectors::Location;
 
 /// The deny-list used when the config has none.
@@ -91,18 +91,38 @@ pub fn guard_target(config: &Config) -> Result<Location, RunError> {
     Ok(t)
 }
 
-/// Refuses masking the source in place when it is production: the source is then the target,
-/// so its label and address go through the same checks a target does (and, since writing in
-/// place is the one case where "the target is the source" is intended, that check is skipped).
-pub fn guard_in_place(config: &Config) -> Result<Location, RunError> {
-    let source = &config.source;
-    if let Some(reason) = refusal(source, &config.policy.production_deny_list) {
-        return Err(RunError::Refused {
-            target: source.url.redacted(),
-            reason: format!("{reason} (in-place masking writes to the source)"),
-        });
+/// Decides whether an in-place run (`mode: in_place`) may rewrite its source database, and
+/// returns where it stands. The one place that decides it: the user must confirm (`run
+/// --in-place`; a dry run writes nothing and needs no confirmation), the source must not be
+/// production (by label, or unlabelled with a deny-listed word in its address, exactly as for
+/// targets), and it must be a database.
+pub fn guard_in_place(config: &Config, options: &RunOptions) -> Result<Location, RunError> {
+    let refuse = |reason: String| RunError::Refused {
+        target: config.source.url.redacted(),
+        reason,
+    };
+    if !options.in_place && !options.dry_run {
+        return Err(refuse(
+            "the config says `mode: in_place`, which replaces the data of the source database \
+             with its masked values; pass --in-place to confirm"
+                .into(),
+        ));
     }
-    location(config, source)
+    if let Some(reason) = refusal(&config.source, &config.policy.production_deny_list) {
+        return Err(refuse(format!(
+            "{reason}\n  = note: in-place mode rewrites its source: restore a backup into \
+             another database, label it, and mask that"
+        )));
+    }
+    let loc = location(config, &config.source)?;
+    match loc {
+        Location::Postgres(_) | Location::Mysql(_) | Location::Sqlite(_) => Ok(loc),
+        _ => Err(refuse(
+            "in-place mode needs a database (PostgreSQL, MySQL/MariaDB or SQLite); for files, \
+             write a masked copy with `target:`"
+                .into(),
+        )),
+    }
 }
 
 fn same_place(a: &Location, b: &Location) -> bool {
@@ -149,14 +169,36 @@ mod tests {
             "\"postgres://app@db-prod/app\"",
             "\"sqlite://live.db\"",
         ] {
-            let e = guard_in_place(&config(source)).unwrap_err().to_string();
-            assert!(e.contains("in-place masking writes to the source"), "{e}");
+            let e = guard_in_place(&config(source), &confirmed())
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("in-place mode rewrites its source"), "{e}");
         }
         for source in [
             "{ url: \"postgres://app@db-prod/app\", environment: staging }",
             "\"sqlite://copy.db\"",
         ] {
-            assert!(guard_in_place(&config(source)).is_ok(), "{source}");
+            assert!(
+                guard_in_place(&config(source), &confirmed()).is_ok(),
+                "{source}"
+            );
+        }
+        // Without `--in-place`, nothing is rewritten.
+        let e = guard_in_place(&config("\"sqlite://copy.db\""), &RunOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("pass --in-place to confirm"), "{e}");
+        // Files cannot be masked in place.
+        let e = guard_in_place(&config("\"customers.csv\""), &confirmed())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("needs a database"), "{e}");
+    }
+
+    fn confirmed() -> RunOptions {
+        RunOptions {
+            in_place: true,
+            ..RunOptions::default()
         }
     }
 

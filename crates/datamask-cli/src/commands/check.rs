@@ -84,25 +84,45 @@ pub fn run(args: Args) -> Result<(), Failure> {
         }
         Err(e) => record("source", Err(e)),
     }
-    record(
-        "target",
-        engine::guard_target(&config)
-            .map_err(|e| e.to_string())
-            .and_then(|loc| {
-                engine::check_writable(&loc)
-                    .map(|()| {
-                        format!(
-                            "{} is writable and not production",
-                            config
-                                .target
-                                .as_ref()
-                                .map(|t| t.url.redacted())
-                                .unwrap_or_default()
-                        )
-                    })
-                    .map_err(|e| e.to_string())
-            }),
-    );
+    if config.mode == datamask::config::Mode::InPlace {
+        // Nothing is written here, so the guard is asked as if `--in-place` were given.
+        let confirmed = engine::RunOptions {
+            in_place: true,
+            ..engine::RunOptions::default()
+        };
+        record(
+            "target",
+            engine::guard_in_place(&config, &confirmed)
+                .map_err(|e| e.to_string())
+                .and_then(|loc| engine::check_writable(&loc).map_err(|e| e.to_string()))
+                .map(|()| {
+                    format!(
+                        "{} will be masked in place (mode: in_place; run needs --in-place)",
+                        config.source.url
+                    )
+                }),
+        );
+    } else {
+        record(
+            "target",
+            engine::guard_target(&config)
+                .map_err(|e| e.to_string())
+                .and_then(|loc| {
+                    engine::check_writable(&loc)
+                        .map(|()| {
+                            format!(
+                                "{} is writable and not production",
+                                config
+                                    .target
+                                    .as_ref()
+                                    .map(|t| t.url.redacted())
+                                    .unwrap_or_default()
+                            )
+                        })
+                        .map_err(|e| e.to_string())
+                }),
+        );
+    }
     let failed = checks.iter().filter(|c| !c.ok).count();
     match args.format {
         Format::Json => super::print_json(&checks)?,

@@ -26,6 +26,10 @@ pub struct Args {
     /// Run even if the source schema changed since `datamask check --record`
     #[arg(long)]
     accept_schema_change: bool,
+    /// Confirm that a `mode: in_place` config may replace the data of its source database
+    /// with the masked values (refused for a database labelled production)
+    #[arg(long)]
+    in_place: bool,
     /// Summary format on stdout
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
@@ -59,6 +63,7 @@ pub fn run(args: Args) -> Result<(), Failure> {
         actor: args.actor.clone().filter(|a| !a.trim().is_empty()),
         accept_schema_change: args.accept_schema_change,
         verify: config.verify.after_run && !args.no_verify,
+        in_place: args.in_place,
     };
     let bars = Bars::new();
     let report = match engine::run(&config, &key, &options, &bars) {
@@ -114,15 +119,18 @@ fn confirm(tables: &[String]) -> bool {
 
 /// The text summary: one row per table, then totals and the manifest path.
 pub fn summary(report: &RunReport) -> String {
+    let in_place = report.mode == datamask::config::Mode::InPlace;
     let rows: Vec<Vec<String>> = report
         .tables
         .iter()
         .map(|t| {
             vec![
                 t.table.clone(),
-                match t.action {
-                    datamask::plan::TableAction::Copy => "copied".into(),
-                    datamask::plan::TableAction::Skip => "skipped".into(),
+                match (t.action, in_place) {
+                    (datamask::plan::TableAction::Copy, false) => "copied".into(),
+                    (datamask::plan::TableAction::Skip, false) => "skipped".into(),
+                    (datamask::plan::TableAction::Copy, true) => "masked".into(),
+                    (datamask::plan::TableAction::Skip, true) => "unchanged".into(),
                 },
                 t.rows_read.to_string(),
                 t.rows_written.to_string(),
@@ -130,12 +138,20 @@ pub fn summary(report: &RunReport) -> String {
             ]
         })
         .collect();
-    let mut out = format!(
-        "{} {} -> {}\n\n",
-        if report.dry_run { "dry run" } else { "run" },
-        report.source,
-        report.target
-    );
+    let mut out = if in_place {
+        format!(
+            "{} {} (in place)\n\n",
+            if report.dry_run { "dry run" } else { "run" },
+            report.source
+        )
+    } else {
+        format!(
+            "{} {} -> {}\n\n",
+            if report.dry_run { "dry run" } else { "run" },
+            report.source,
+            report.target
+        )
+    };
     out.push_str(&table::render(
         &[
             "table",

@@ -5,7 +5,7 @@
 
 use datamask_core::{Error, Result};
 use mysql::prelude::Queryable;
-use mysql::{Conn, Opts, OptsBuilder, Row};
+use mysql::{Conn, Opts, OptsBuilder, Row, SslOpts};
 use std::time::Duration;
 
 pub(crate) const KIND: &str = "mysql";
@@ -22,6 +22,83 @@ pub(crate) struct Target {
     opts: Opts,
     /// The database named in the URL's path, if any.
     pub database: Option<String>,
+    /// The URL's `ssl-mode`.
+    ssl_mode: SslMode,
+}
+
+/// MySQL's `--ssl-mode`, given in the URL as `ssl-mode=` (or `ssl_mode=`, `sslmode=`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SslMode {
+    /// Plain TCP.
+    Disabled,
+    /// TLS when the server offers it, without checking its certificate (the default, as for
+    /// the `mysql` client).
+    Preferred,
+    /// TLS, without checking the certificate.
+    Required,
+    /// TLS, with a certificate signed by the CA of `ssl-ca` (or a public root).
+    VerifyCa,
+    /// As `VerifyCa`, and issued for the host of the URL.
+    VerifyIdentity,
+}
+
+impl SslMode {
+    fn name(self) -> &'static str {
+        match self {
+            SslMode::Disabled => "DISABLED",
+            SslMode::Preferred => "PREFERRED",
+            SslMode::Required => "REQUIRED",
+            SslMode::VerifyCa => "VERIFY_CA",
+            SslMode::VerifyIdentity => "VERIFY_IDENTITY",
+        }
+    }
+
+    fn parse(value: &str) -> Option<SslMode> {
+        Some(
+            match value.to_ascii_uppercase().replace('-', "_").as_str() {
+                "DISABLED" | "DISABLE" => SslMode::Disabled,
+                "PREFERRED" | "PREFER" => SslMode::Preferred,
+                "REQUIRED" | "REQUIRE" => SslMode::Required,
+                "VERIFY_CA" => SslMode::VerifyCa,
+                "VERIFY_IDENTITY" | "VERIFY_FULL" => SslMode::VerifyIdentity,
+                _ => return None,
+            },
+        )
+    }
+}
+
+/// Takes `ssl-mode` and `ssl-ca` out of the URL's query (the driver does not know them).
+fn split_ssl_params(url: &str, redacted: &str) -> Result<(String, SslMode, Option<String>)> {
+    let Some((head, query)) = url.split_once('?') else {
+        return Ok((url.to_string(), SslMode::Preferred, None));
+    };
+    let mut mode = SslMode::Preferred;
+    let mut ca = None;
+    let mut kept = Vec::new();
+    for pair in query.split('&') {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        match k.to_ascii_lowercase().replace('_', "-").as_str() {
+            "ssl-mode" | "sslmode" => {
+                mode = SslMode::parse(v).ok_or_else(|| {
+                    Error::connector(
+                        KIND,
+                        format!(
+                            "{redacted}: invalid ssl-mode `{v}`; expected DISABLED, PREFERRED, \
+                             REQUIRED, VERIFY_CA or VERIFY_IDENTITY"
+                        ),
+                    )
+                })?;
+            }
+            "ssl-ca" | "sslrootcert" => ca = Some(v.replace("%2F", "/").replace("%2f", "/")),
+            _ => kept.push(pair),
+        }
+    }
+    let rest = if kept.is_empty() {
+        head.to_string()
+    } else {
+        format!("{head}?{}", kept.join("&"))
+    };
+    Ok((rest, mode, ca))
 }
 
 impl std::fmt::Debug for Target {
@@ -45,6 +122,7 @@ impl Target {
                     format!("{redacted}: expected a mysql:// or mariadb:// URL"),
                 )
             })?;
+        let (rest, ssl_mode, ssl_ca) = split_ssl_params(rest, &redacted)?;
         let driver_url = format!("mysql://{rest}");
         let opts = Opts::from_url(&driver_url).map_err(|e| {
             Error::connector(KIND, format!("{redacted}: invalid connection URL: {e}"))
@@ -56,6 +134,20 @@ impl Target {
         let mut builder = OptsBuilder::from_opts(opts)
             .db_name(None::<String>)
             .tcp_connect_timeout(Some(Duration::from_secs(10)));
+        let ssl = match ssl_mode {
+            SslMode::Disabled => None,
+            SslMode::Preferred | SslMode::Required => Some(
+                SslOpts::default()
+                    .with_danger_accept_invalid_certs(true)
+                    .with_danger_skip_domain_validation(true),
+            ),
+            SslMode::VerifyCa | SslMode::VerifyIdentity => Some(
+                SslOpts::default()
+                    .with_root_cert_path(ssl_ca.map(std::path::PathBuf::from))
+                    .with_danger_skip_domain_validation(ssl_mode == SslMode::VerifyCa),
+            ),
+        };
+        builder = builder.ssl_opts(ssl);
         if !rest.contains("prefer_socket=") {
             // Connect exactly where the URL says (the driver would otherwise switch to a local
             // socket, where a different authentication may apply).
@@ -65,6 +157,7 @@ impl Target {
             redacted,
             opts: builder.into(),
             database,
+            ssl_mode,
         })
     }
 
@@ -85,7 +178,17 @@ impl Target {
     /// Opens a connection and prepares the session: utf8mb4 on the wire, UTC for `TIMESTAMP`
     /// columns, generous network timeouts (a reader may wait on a slow consumer).
     pub(crate) fn connect(&self) -> Result<Conn> {
-        let mut conn = Conn::new(self.opts.clone()).map_err(|e| self.connect_error(e))?;
+        let mut conn = match Conn::new(self.opts.clone()) {
+            // `PREFERRED`: a server without TLS gets a plain connection.
+            Err(mysql::Error::DriverError(mysql::DriverError::TlsNotSupported))
+                if self.ssl_mode == SslMode::Preferred =>
+            {
+                let plain = OptsBuilder::from_opts(self.opts.clone()).ssl_opts(None::<SslOpts>);
+                Conn::new(plain)
+            }
+            other => other,
+        }
+        .map_err(|e| self.connect_error(e))?;
         conn.query_drop(
             "SET NAMES utf8mb4, time_zone = '+00:00', \
              SESSION net_write_timeout = 3600, SESSION net_read_timeout = 3600",
@@ -115,6 +218,17 @@ impl Target {
                     None => format!("cannot connect to the server at {place}"),
                 }
             }
+            mysql::Error::DriverError(mysql::DriverError::TlsNotSupported) => format!(
+                "the server at {place} does not offer TLS, and the URL requires it (ssl-mode=\
+                 {}): enable TLS on the server, or use ssl-mode=PREFERRED or DISABLED on a \
+                 trusted network",
+                self.ssl_mode.name()
+            ),
+            mysql::Error::TlsError(t) => format!(
+                "TLS with the server at {place} failed: {t} (ssl-mode={}; check ssl-ca, and \
+                 that the certificate names the host of the URL)",
+                self.ssl_mode.name()
+            ),
             mysql::Error::MySqlError(server) if server.code == 1045 => format!(
                 "the server at {place} refused the login: {} (check the user name and password)",
                 sanitize_server_message(server.code, &server.message)
@@ -145,6 +259,7 @@ pub(crate) fn describe(e: &mysql::Error) -> String {
         mysql::Error::DriverError(d) => format!("driver error: {d}"),
         mysql::Error::UrlError(u) => format!("invalid URL: {u}"),
         mysql::Error::CodecError(c) => format!("protocol error: {c}"),
+        mysql::Error::TlsError(t) => format!("TLS error: {t}"),
         mysql::Error::FromValueError(_) | mysql::Error::FromRowError(_) => {
             "unexpected value type from the server".into()
         }

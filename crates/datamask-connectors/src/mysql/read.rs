@@ -68,7 +68,8 @@ impl MysqlSource {
                 return Err(Error::connector(
                     KIND,
                     format!(
-                        "{}: database `{}` does not exist",
+                        "{}: database `{}` does not exist, or this user has no privileges on it \
+                         (check the name in the URL and the user's grants)",
                         self.target.redacted, self.database
                     ),
                 ));

@@ -104,6 +104,17 @@ struct Staged {
     name: String,
     foreign_keys: Vec<FkDef>,
     finished: bool,
+    /// The loaded (non-generated) columns, quoted and comma-separated.
+    columns: String,
+}
+
+/// A foreign key inside one database, for the in-place check.
+struct ForeignKeyUse {
+    name: String,
+    child: String,
+    parent: String,
+    /// (child column, parent column) in key order.
+    pairs: Vec<(String, String)>,
 }
 
 /// A MySQL or MariaDB database written through a staging database and one atomic swap.
@@ -121,6 +132,9 @@ pub struct MysqlSink {
     staged: Vec<Staged>,
     /// True once the staging database is gone (committed, or cleaned up).
     done: bool,
+    /// `mode: in_place`: the staged rows replace the rows of the same database's tables in one
+    /// transaction at commit (no `RENAME`: the tables, their triggers and grants stay).
+    in_place: bool,
 }
 
 impl std::fmt::Debug for MysqlSink {
@@ -176,7 +190,7 @@ impl MysqlSink {
             },
             None => None,
         };
-        if let Some(src) = source.as_mut() {
+        if let Some(src) = source.as_mut().filter(|_| !options.in_place) {
             if src.database == database
                 && server_identity(&mut conn) == server_identity(&mut src.conn)
             {
@@ -202,6 +216,7 @@ impl MysqlSink {
             source,
             staged: Vec::new(),
             done: false,
+            in_place: options.in_place,
         };
         sink.charset = sink.database_charset()?;
         sink.drop_helpers()?;
@@ -345,6 +360,7 @@ impl MysqlSink {
             ));
         }
         if !renames.is_empty() {
+            datamask_core::failpoint("before-swap");
             let sql = format!("RENAME TABLE {}", renames.join(", "));
             self.exec(&sql, "swapping the new tables in")?;
         }
@@ -370,6 +386,172 @@ impl MysqlSink {
         self.drop_helpers()?;
         self.done = true;
         Ok(())
+    }
+
+    /// In place: refuses, before anything is staged, a table whose rows cannot be replaced
+    /// atomically and silently: one of a storage engine without transactions (MyISAM...),
+    /// or one with triggers (they would fire on every replaced row, and MySQL cannot disable
+    /// them inside a transaction).
+    fn check_in_place(&mut self, table: &str) -> Result<()> {
+        let found = rows(
+            &mut self.conn,
+            "SELECT ENGINE, TABLE_TYPE FROM information_schema.TABLES \
+             WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?",
+            (&self.database, table),
+        )
+        .map_err(|e| self.target.error("looking up the table", e))?;
+        let Some(row) = found.first() else {
+            return Err(Error::MissingTable(table.to_string()));
+        };
+        let engine = text(&row[0]).unwrap_or_default();
+        if !engine.eq_ignore_ascii_case("InnoDB") {
+            return Err(Error::Unsupported(format!(
+                "{}: table `{table}` uses the {engine} storage engine, which cannot roll back; \
+                 in-place mode needs InnoDB tables (convert it, or mask into a copy with \
+                 `target:`)",
+                self.target.redacted
+            )));
+        }
+        let only: HashSet<String> = [table.to_string()].into_iter().collect();
+        let triggers = objects::triggers_on(&mut self.conn, &self.database, &only)
+            .map_err(|e| self.target.error("reading triggers", e))?;
+        if !triggers.is_empty() {
+            return Err(Error::Unsupported(format!(
+                "{}: table `{table}` has triggers ({}), which would fire on every masked row; \
+                 MySQL cannot disable them inside a transaction. Drop them before masking in \
+                 place and re-create them after, or mask into a copy with `target:`",
+                self.target.redacted,
+                triggers.join(", ")
+            )));
+        }
+        Ok(())
+    }
+
+    /// In place, at commit: one InnoDB transaction (foreign-key checks off) empties each staged
+    /// table and refills it from its stage, then checks every foreign key that touches those
+    /// tables against the new rows; a key that held before and no longer does is an error and
+    /// the transaction rolls back. A kill at any point rolls back too.
+    fn commit_in_place(&mut self) -> Result<()> {
+        if let Some(t) = self.staged.iter().find(|t| !t.finished) {
+            return Err(Error::Internal(format!(
+                "table `{}` was started but not finished before commit",
+                t.name
+            )));
+        }
+        let names: HashSet<String> = self.staged.iter().map(|t| t.name.clone()).collect();
+        let keys = self.foreign_keys_touching(&names)?;
+        let mut broken_before = HashSet::new();
+        for (i, key) in keys.iter().enumerate() {
+            if self.violated(key)? {
+                broken_before.insert(i);
+            }
+        }
+        self.exec("START TRANSACTION", "starting the transaction")?;
+        let staged: Vec<(String, String)> = self
+            .staged
+            .iter()
+            .map(|t| (t.name.clone(), t.columns.clone()))
+            .collect();
+        for (i, (name, columns)) in staged.iter().enumerate() {
+            if i == 1 {
+                datamask_core::failpoint("mid-swap");
+            }
+            let real = qualified(&self.database, name);
+            let stage = qualified(&self.stage, name);
+            let what = format!("replacing the rows of `{name}`");
+            self.exec(&format!("DELETE FROM {real}"), &what)?;
+            self.exec(
+                &format!("INSERT INTO {real} ({columns}) SELECT {columns} FROM {stage}"),
+                &what,
+            )?;
+        }
+        for (i, key) in keys.iter().enumerate() {
+            if !broken_before.contains(&i) && self.violated(key)? {
+                let _ = self.conn.query_drop("ROLLBACK");
+                return Err(Error::connector(
+                    KIND,
+                    format!(
+                        "{}: after masking, rows of `{}` no longer match their parent `{}` \
+                         (foreign key `{}`): mask both sides with the same strategy and domain \
+                         (or leave them unmasked). Nothing was changed",
+                        self.target.redacted, key.child, key.parent, key.name
+                    ),
+                ));
+            }
+        }
+        datamask_core::failpoint("before-swap");
+        self.exec("COMMIT", "committing")?;
+        self.drop_helpers()?;
+        self.done = true;
+        Ok(())
+    }
+
+    /// The foreign keys inside the target database whose child or parent is in `tables`.
+    fn foreign_keys_touching(&mut self, tables: &HashSet<String>) -> Result<Vec<ForeignKeyUse>> {
+        let found = rows(
+            &mut self.conn,
+            "SELECT CONSTRAINT_NAME, TABLE_NAME, COLUMN_NAME, REFERENCED_TABLE_NAME, \
+                    REFERENCED_COLUMN_NAME \
+             FROM information_schema.KEY_COLUMN_USAGE \
+             WHERE TABLE_SCHEMA = ? AND REFERENCED_TABLE_SCHEMA = ? \
+             ORDER BY TABLE_NAME, CONSTRAINT_NAME, ORDINAL_POSITION",
+            (&self.database, &self.database),
+        )
+        .map_err(|e| self.target.error("reading foreign keys", e))?;
+        let mut out: Vec<ForeignKeyUse> = Vec::new();
+        for r in &found {
+            let (Some(name), Some(child), Some(column), Some(parent), Some(ref_column)) = (
+                text(&r[0]),
+                text(&r[1]),
+                text(&r[2]),
+                text(&r[3]),
+                text(&r[4]),
+            ) else {
+                continue;
+            };
+            if !tables.contains(&child) && !tables.contains(&parent) {
+                continue;
+            }
+            match out.last_mut() {
+                Some(k) if k.name == name && k.child == child => {
+                    k.pairs.push((column, ref_column));
+                }
+                _ => out.push(ForeignKeyUse {
+                    name,
+                    child,
+                    parent,
+                    pairs: vec![(column, ref_column)],
+                }),
+            }
+        }
+        Ok(out)
+    }
+
+    /// Whether some row of the key's child has all key columns set and no parent row.
+    fn violated(&mut self, key: &ForeignKeyUse) -> Result<bool> {
+        let set: Vec<String> = key
+            .pairs
+            .iter()
+            .map(|(c, _)| format!("c.{} IS NOT NULL", quote(c)))
+            .collect();
+        let join: Vec<String> = key
+            .pairs
+            .iter()
+            .map(|(c, p)| format!("p.{} = c.{}", quote(p), quote(c)))
+            .collect();
+        let sql = format!(
+            "SELECT 1 FROM {} AS c WHERE {} AND NOT EXISTS \
+             (SELECT 1 FROM {} AS p WHERE {}) LIMIT 1",
+            qualified(&self.database, &key.child),
+            set.join(" AND "),
+            qualified(&self.database, &key.parent),
+            join.join(" AND ")
+        );
+        let found = rows(&mut self.conn, &sql, ()).map_err(|e| {
+            self.target
+                .error(&format!("checking foreign key `{}`", key.name), e)
+        })?;
+        Ok(!found.is_empty())
     }
 
     /// Foreign keys of target tables this run does not replace that reference a table it
@@ -452,24 +634,33 @@ impl Sink for MysqlSink {
             )));
         }
         self.staged.retain(|t| t.name != table.name);
-        let (ddl, insert) = self.ddl_for(table)?;
+        if self.in_place {
+            self.check_in_place(&table.name)?;
+        }
+        let (mut ddl, insert) = self.ddl_for(table)?;
+        if self.in_place {
+            // The stage only carries rows to the real table: no keys or indexes needed.
+            ddl.indexes.clear();
+            ddl.foreign_keys.clear();
+        }
         let stage_name = qualified(&self.stage, &table.name);
         self.exec(
             &format!("DROP TABLE IF EXISTS {stage_name}"),
             &format!("creating table `{}`", table.name),
         )?;
         self.exec(&ddl.create, &format!("creating table `{}`", table.name))?;
-        self.staged.push(Staged {
-            name: table.name.clone(),
-            foreign_keys: ddl.foreign_keys,
-            finished: false,
-        });
         let columns: Vec<usize> = (0..table.columns.len()).filter(|i| insert[*i]).collect();
         let names = columns
             .iter()
             .map(|i| quote(&table.columns[*i].name))
             .collect::<Vec<_>>()
             .join(", ");
+        self.staged.push(Staged {
+            name: table.name.clone(),
+            foreign_keys: ddl.foreign_keys,
+            finished: false,
+            columns: names.clone(),
+        });
         let binary_uuid: Vec<bool> = columns
             .iter()
             .map(|i| table.columns[*i].data_type == DataType::Bytes)
@@ -507,6 +698,9 @@ impl Sink for MysqlSink {
     }
 
     fn commit(mut self: Box<Self>) -> Result<()> {
+        if self.in_place {
+            return self.commit_in_place();
+        }
         self.commit_inner()
     }
 }

@@ -4,6 +4,7 @@ use datamask_core::Error;
 use postgres::error::SqlState;
 use postgres::{Client, Config, NoTls};
 use std::time::Duration;
+use tokio_postgres_rustls::MakeRustlsConnect;
 
 pub(crate) const KIND: &str = "postgres";
 
@@ -15,13 +16,18 @@ pub(crate) struct Target {
     pub(crate) display: String,
     /// The URL as given (it may hold a password: never put it in a message).
     pub(crate) url: String,
+    /// The URL's `sslmode`.
+    pub(crate) ssl_mode: super::tls::SslMode,
+    /// The TLS connector (`None` for `sslmode=disable`).
+    tls: Option<MakeRustlsConnect>,
 }
 
 impl Target {
     /// Parses a `postgres://` / `postgresql://` URL (or a `key=value` string).
     pub(crate) fn parse(url: &str) -> datamask_core::Result<Target> {
         let display = crate::redact_url(url);
-        let mut config: Config = url.parse().map_err(|e| {
+        let (driver_url, tls) = super::tls::split_tls_params(url, &display)?;
+        let mut config: Config = driver_url.parse().map_err(|e| {
             Error::connector(
                 KIND,
                 format!("{display}: invalid connection URL: {}", chain(&e)),
@@ -35,10 +41,13 @@ impl Target {
         }
         // NOTICEs (e.g. "table does not exist, skipping") are expected; keep them out of logs.
         config.notice_callback(|_| {});
+        config.ssl_mode(tls.mode.driver_mode());
         Ok(Target {
             config,
-            display,
             url: url.to_string(),
+            ssl_mode: tls.mode,
+            tls: super::tls::connector(&tls, &display)?,
+            display,
         })
     }
 
@@ -60,12 +69,35 @@ impl Target {
 
     /// Connects, naming the server (without password) in any error.
     pub(crate) fn connect(&self) -> datamask_core::Result<Client> {
-        self.config.connect(NoTls).map_err(|e| self.error(e))
+        self.try_connect().map_err(|e| self.error(e))
+    }
+
+    /// Connects, with TLS as the URL's `sslmode` says; the driver's error as it is.
+    pub(crate) fn try_connect(&self) -> std::result::Result<Client, postgres::Error> {
+        match &self.tls {
+            Some(tls) => self.config.connect(tls.clone()),
+            None => self.config.connect(NoTls),
+        }
+    }
+
+    /// Asks the server to cancel the query running on the connection of `token`.
+    pub(crate) fn cancel(&self, token: &postgres::CancelToken) {
+        let _ = match &self.tls {
+            Some(tls) => token.cancel_query(tls.clone()),
+            None => token.cancel_query(NoTls),
+        };
     }
 
     /// An error from this server, as a connector error naming the (redacted) URL.
     pub(crate) fn error(&self, e: postgres::Error) -> Error {
-        Error::connector(KIND, format!("{}: {}", self.display, describe(&e)))
+        let mut message = describe(&e);
+        if e.as_db_error().is_none() {
+            if let Some(hint) = super::tls::hint(&message, self.ssl_mode) {
+                message.push_str("; ");
+                message.push_str(hint);
+            }
+        }
+        Error::connector(KIND, format!("{}: {message}", self.display))
     }
 
     /// Like [`Target::error`], with a description of what was being done.
@@ -124,16 +156,7 @@ pub(crate) fn describe(e: &postgres::Error) -> String {
             }
             out
         }
-        None => {
-            let mut out = chain(e);
-            if out.contains("TLS") {
-                out.push_str(
-                    "; datamask does not support TLS connections yet (use sslmode=disable or \
-                     prefer, on a trusted network or through a tunnel)",
-                );
-            }
-            out
-        }
+        None => chain(e),
     }
 }
 

@@ -19,8 +19,8 @@
 //! database, its schema (`pg_dump --schema-only`: types, domains, defaults, checks, sequences,
 //! views, functions, triggers, comments...) is replayed in the same transaction around the load.
 //!
-//! **Connections** use no TLS yet (`sslmode=disable` semantics); a server that requires TLS
-//! refuses the connection with a clear message. Passwords never appear in messages
+//! **Connections** use TLS as libpq's `sslmode` says (rustls; `prefer` by default, see
+//! `tls.rs`). Passwords never appear in messages
 //! ([`crate::redact_url`]), and database errors are reported without the row values PostgreSQL
 //! puts in its `DETAIL` lines.
 
@@ -37,6 +37,8 @@ mod introspect;
 mod lock;
 #[cfg(feature = "postgres")]
 mod read;
+#[cfg(feature = "postgres")]
+mod tls;
 #[cfg(feature = "postgres")]
 pub mod types;
 #[cfg(feature = "postgres")]
@@ -79,7 +81,7 @@ pub fn probe(url: &str) -> Result<()> {
 pub fn probe_target(url: &str) -> Result<bool> {
     use ::postgres::error::SqlState;
     let target = conn::Target::parse(url)?;
-    match target.config.connect(::postgres::NoTls) {
+    match target.try_connect() {
         Ok(mut client) => {
             client
                 .batch_execute("SELECT 1")

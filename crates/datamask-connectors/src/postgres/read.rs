@@ -16,6 +16,9 @@ pub struct PgSource {
     client: Client,
     options: FileOptions,
     tables: Option<Vec<TableMeta>>,
+    /// The snapshot every reader connection joins: imported (`FileOptions::snapshot`) or
+    /// exported by this source's own connection ([`Source::export_snapshot`]).
+    snapshot: Option<String>,
 }
 
 impl PgSource {
@@ -28,6 +31,7 @@ impl PgSource {
             client,
             options: options.clone(),
             tables: None,
+            snapshot: options.snapshot.clone(),
         })
     }
 
@@ -132,6 +136,31 @@ impl Source for PgSource {
 
     fn describe_query(&mut self, name: &str, sql: &str) -> Result<TableSchema> {
         Ok(self.describe(name, sql)?.0)
+    }
+
+    /// Opens a `REPEATABLE READ READ ONLY` transaction on this source's connection and exports
+    /// its snapshot (`pg_export_snapshot`); every reader connection of this source, and of
+    /// sources opened with the token, runs `SET TRANSACTION SNAPSHOT` with it. A server that
+    /// cannot export one (a standby of an old version) gets `None`: each read then has its
+    /// own snapshot.
+    fn export_snapshot(&mut self) -> Result<Option<String>> {
+        if self.snapshot.is_some() {
+            return Ok(self.snapshot.clone());
+        }
+        let exported = self
+            .client
+            .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            .and_then(|()| {
+                self.client
+                    .query_one("SELECT pg_catalog.pg_export_snapshot()", &[])
+            });
+        match exported {
+            Ok(row) => self.snapshot = Some(row.get(0)),
+            Err(_) => {
+                let _ = self.client.batch_execute("ROLLBACK");
+            }
+        }
+        Ok(self.snapshot.clone())
     }
 
     fn read_query<'a>(
@@ -246,6 +275,7 @@ impl PgSource {
         let (tx, rx) = sync_channel::<Result<Batch>>(2);
         let target = self.target.clone();
         let reader = Reader {
+            snapshot: self.snapshot.clone(),
             table: table.name.clone(),
             columns: table.columns.iter().map(|c| c.name.clone()).collect(),
             wires,
@@ -267,6 +297,8 @@ impl PgSource {
 
 /// What the reader thread needs to decode one table.
 struct Reader {
+    /// A snapshot to join (`SET TRANSACTION SNAPSHOT`).
+    snapshot: Option<String>,
     table: String,
     columns: Vec<String>,
     wires: Vec<Wire>,
@@ -283,12 +315,21 @@ impl Reader {
         client
             .batch_execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
             .map_err(|e| target.error(e))?;
+        if let Some(id) = &self.snapshot {
+            client
+                .batch_execute(&format!(
+                    "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; \
+                     SET TRANSACTION SNAPSHOT '{}'",
+                    id.replace('\'', "''")
+                ))
+                .map_err(|e| target.error_in("joining the source's snapshot", e))?;
+        }
         let cancel = client.cancel_token();
         let result = self.stream(&mut client, target, copy, tx);
         if !matches!(result, Ok(true)) {
             // Stopped early (error, or the consumer went away): stop the server's side too
             // rather than let it produce the rest of the table into a closed socket.
-            let _ = cancel.cancel_query(postgres::NoTls);
+            target.cancel(&cancel);
         }
         result.map(|_| ())
     }

@@ -9,7 +9,7 @@ use super::types::{encode_text, native_equivalent, pg_type};
 use crate::FileOptions;
 use datamask_core::{Batch, Column, DataType, Error, Result, Sink, TableSchema, TableWriter};
 use postgres::error::SqlState;
-use postgres::{Client, CopyInWriter, NoTls};
+use postgres::{Client, CopyInWriter};
 use std::collections::HashSet;
 use std::io::Write;
 
@@ -24,6 +24,24 @@ pub struct PgSink {
     schema: Option<SchemaScript>,
     schema_applied: bool,
     written: Vec<Written>,
+    /// `mode: in_place`: tables are staged in temporary tables and replaced at commit.
+    in_place: bool,
+    staged: Vec<StagedTable>,
+}
+
+/// A table of an in-place run, staged in a temporary table until commit.
+struct StagedTable {
+    /// `schema.table`.
+    name: String,
+    /// `"schema"."table"`.
+    qualified: String,
+    /// The temporary table holding the masked rows.
+    stage: String,
+    /// The loaded (non-generated) columns, quoted and comma-separated.
+    columns: String,
+    /// `r` (ordinary table, replaced with `ONLY`: inheritance children are tables of their
+    /// own) or `p` (partitioned: its partitions are replaced with it).
+    relkind: String,
 }
 
 /// A table written in this run.
@@ -64,7 +82,11 @@ impl PgSink {
             }
         }
         let schema = source.as_ref().map(dump::dump).transpose()?;
-        let (client, created_db) = connect_or_create(&target)?;
+        let (client, created_db) = if options.in_place {
+            (target.connect()?, false)
+        } else {
+            connect_or_create(&target)?
+        };
         let mut sink = PgSink {
             target,
             client: Some(client),
@@ -73,6 +95,8 @@ impl PgSink {
             schema,
             schema_applied: false,
             written: Vec::new(),
+            in_place: options.in_place,
+            staged: Vec::new(),
         };
         sink.execute("starting the transaction", "BEGIN")?;
         Ok(sink)
@@ -198,15 +222,23 @@ impl PgSink {
     /// Moves sequences past the loaded data: a sequence owned by a column of a written table
     /// goes to the larger of the column's maximum and the source sequence's position; any
     /// other sequence of the replayed source schema takes the source's position.
-    fn set_sequences(&mut self) -> Result<()> {
+    fn set_sequences(
+        &mut self,
+        in_place: Option<std::collections::HashMap<(String, String), i64>>,
+    ) -> Result<()> {
         let target = self.target.clone();
         let err = |e| target.error_in("setting sequences", e);
         let written: HashSet<String> = self.written.iter().map(|w| w.name.clone()).collect();
-        let source_positions = self
-            .schema
-            .as_ref()
-            .map(|s| s.sequences.clone())
-            .unwrap_or_default();
+        // In place, only sequences owned by a replaced table move, and never backwards.
+        let only_owned = in_place.is_some();
+        let source_positions = match in_place {
+            Some(current) => current,
+            None => self
+                .schema
+                .as_ref()
+                .map(|s| s.sequences.clone())
+                .unwrap_or_default(),
+        };
         let client = self.client()?;
         let rows = client
             .query(
@@ -252,6 +284,9 @@ impl PgSink {
                 }
                 _ => None,
             };
+            if only_owned && loaded.is_none() {
+                continue;
+            }
             let position = match (loaded, source) {
                 (Some(l), Some(s)) if increment > 0 => Some(l.max(s)),
                 (Some(l), Some(s)) => Some(l.min(s)),
@@ -274,7 +309,7 @@ impl PgSink {
 /// Connects, creating the database through the `postgres` (or `template1`) maintenance
 /// database when it does not exist. Returns whether it was created.
 fn connect_or_create(target: &Target) -> Result<(Client, bool)> {
-    match target.config.connect(NoTls) {
+    match target.try_connect() {
         Ok(client) => return Ok((client, false)),
         Err(e) if sqlstate(&e) == Some(&SqlState::INVALID_CATALOG_NAME) => {}
         Err(e) => return Err(target.error(e)),
@@ -283,7 +318,7 @@ fn connect_or_create(target: &Target) -> Result<(Client, bool)> {
     let mut maintenance = None;
     let mut last_error = None;
     for db in ["postgres", "template1"] {
-        match target.with_dbname(db).config.connect(NoTls) {
+        match target.with_dbname(db).try_connect() {
             Ok(c) => {
                 maintenance = Some(c);
                 break;
@@ -367,6 +402,9 @@ impl Sink for PgSink {
     }
 
     fn table<'a>(&'a mut self, table: &TableSchema) -> Result<Box<dyn TableWriter + 'a>> {
+        if self.in_place {
+            return self.stage_table(table);
+        }
         self.ensure_schema()?;
         let name = normalized(&table.name);
         let from_dump = self
@@ -446,49 +484,26 @@ impl Sink for PgSink {
     }
 
     fn commit(mut self: Box<Self>) -> Result<()> {
+        if self.in_place {
+            self.replace_staged()?;
+            return self.finish_commit();
+        }
         self.ensure_schema()?;
+        let unloaded = self.drop_unloaded_tables()?;
         if let Some(post) = self.schema.as_ref().map(|s| s.post_create.clone()) {
-            let target = self.target.clone();
-            let result = self.client()?.batch_execute(&post);
-            if let Err(e) = result {
-                let mut error = target.error_in(
-                    "creating keys, indexes and triggers of the source schema",
-                    e,
-                );
-                if let Error::Connector { message, .. } = &mut error {
-                    if message.contains("SQLSTATE 23503") {
-                        let loaded: HashSet<&str> =
-                            self.written.iter().map(|w| w.name.as_str()).collect();
-                        let mut empty: Vec<&str> = self
-                            .schema
-                            .iter()
-                            .flat_map(|s| s.tables.difference(&s.partitions))
-                            .map(String::as_str)
-                            .filter(|t| !loaded.contains(t))
-                            .collect();
-                        empty.sort_unstable();
-                        message.push_str(&format!(
-                            "; a foreign key cannot hold towards a table that was skipped or \
-                             filtered (tables of the source schema not loaded in this run: {})",
-                            if empty.is_empty() {
-                                "none".to_string()
-                            } else {
-                                empty.join(", ")
-                            }
-                        ));
-                    }
-                }
-                return Err(error);
-            }
+            self.run_post_data(&post, &unloaded)?;
         }
         self.add_keys()?;
-        self.set_sequences()?;
+        self.set_sequences(None)?;
         let matviews = self
             .schema
             .as_ref()
             .map(|s| s.matviews.clone())
             .unwrap_or_default();
         for (schema, name) in matviews {
+            if unloaded.contains(&format!("{schema}.{name}")) {
+                continue; // it was over a table this run did not write
+            }
             let sql = format!(
                 "REFRESH MATERIALIZED VIEW {}.{}",
                 quote_ident(&schema),
@@ -499,10 +514,355 @@ impl Sink for PgSink {
                 &sql,
             )?;
         }
+        self.finish_commit()
+    }
+}
+
+impl PgSink {
+    /// Tables of the replayed source schema that this run did not write (skipped in the config,
+    /// or left out of the plan) are dropped again, `CASCADE`: a skipped table does not appear in
+    /// the target, and neither do views over it. Returns their names (`schema.table`), plus
+    /// those of the materialized views that went with them.
+    fn drop_unloaded_tables(&mut self) -> Result<HashSet<String>> {
+        let Some(schema) = self.schema.as_ref() else {
+            return Ok(HashSet::new());
+        };
+        let loaded: HashSet<&str> = self.written.iter().map(|w| w.name.as_str()).collect();
+        let mut unloaded: Vec<String> = schema
+            .tables
+            .difference(&schema.partitions)
+            .filter(|t| !loaded.contains(t.as_str()))
+            .cloned()
+            .collect();
+        if unloaded.is_empty() {
+            return Ok(HashSet::new());
+        }
+        unloaded.sort();
+        let matviews: Vec<String> = schema
+            .matviews
+            .iter()
+            .map(|(s, n)| format!("{s}.{n}"))
+            .collect();
+        let list: Vec<String> = unloaded.iter().map(|t| qualified(t)).collect();
+        self.execute(
+            "dropping the tables this run does not write",
+            &format!("DROP TABLE IF EXISTS {} CASCADE", list.join(", ")),
+        )?;
+        let target = self.target.clone();
+        let client = self.client()?;
+        let mut out: HashSet<String> = unloaded.into_iter().collect();
+        for m in matviews {
+            let gone = client
+                .query_one(
+                    "SELECT pg_catalog.to_regclass($1) IS NULL",
+                    &[&qualified(&m)],
+                )
+                .map_err(|e| target.error_in("looking up materialized views", e))?
+                .get::<_, bool>(0);
+            if gone {
+                out.insert(m);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Runs the post-data part of the source schema (keys, indexes, triggers...). When tables
+    /// were left out, each object runs on its own under a savepoint, and one that fails only
+    /// because it belongs to or references a left-out table (a foreign key towards it, its
+    /// index or trigger) is left out too.
+    fn run_post_data(&mut self, post: &str, unloaded: &HashSet<String>) -> Result<()> {
+        let target = self.target.clone();
+        let fail = |e: postgres::Error| {
+            let mut error = target.error_in(
+                "creating keys, indexes and triggers of the source schema",
+                e,
+            );
+            if let Error::Connector { message, .. } = &mut error {
+                if message.contains("SQLSTATE 23503") {
+                    message.push_str(
+                        "; a foreign key cannot hold towards rows a `where:` filter left out: \
+                         filter the referencing table consistently",
+                    );
+                }
+            }
+            error
+        };
+        let client = self.client()?;
+        if unloaded.is_empty() {
+            return client.batch_execute(post).map_err(fail);
+        }
+        let quoted: Vec<String> = unloaded
+            .iter()
+            .flat_map(|t| {
+                let (schema, table) = split_name(t);
+                [format!("\"{schema}.{table}\""), format!("\"{table}\"")]
+            })
+            .collect();
+        for chunk in post_data_objects(post) {
+            client
+                .batch_execute("SAVEPOINT datamask_post")
+                .map_err(fail)?;
+            match client.batch_execute(chunk) {
+                Ok(()) => client
+                    .batch_execute("RELEASE SAVEPOINT datamask_post")
+                    .map_err(fail)?,
+                Err(e)
+                    if sqlstate(&e) == Some(&SqlState::UNDEFINED_TABLE)
+                        && e.as_db_error()
+                            .is_some_and(|db| quoted.iter().any(|q| db.message().contains(q))) =>
+                {
+                    client
+                        .batch_execute(
+                            "ROLLBACK TO SAVEPOINT datamask_post; RELEASE SAVEPOINT datamask_post",
+                        )
+                        .map_err(fail)?;
+                }
+                Err(e) => return Err(fail(e)),
+            }
+        }
+        Ok(())
+    }
+
+    /// `COMMIT`, the single moment the run becomes visible.
+    fn finish_commit(&mut self) -> Result<()> {
+        datamask_core::failpoint("before-swap");
         self.execute("committing", "COMMIT")?;
         self.committed = true;
         if let Some(client) = self.client.take() {
             let _ = client.close();
+        }
+        Ok(())
+    }
+
+    /// In place: a temporary table shaped like the loaded columns of `table` (no constraints,
+    /// so rows can arrive in any order), loaded with `COPY`. The table itself is not touched
+    /// until commit, so the readers of the same table are never blocked.
+    fn stage_table<'a>(&'a mut self, table: &TableSchema) -> Result<Box<dyn TableWriter + 'a>> {
+        let q = qualified(&table.name);
+        let target = self.target.clone();
+        let err = |e| target.error_in(&format!("table `{}`", table.name), e);
+        let client = self.client()?;
+        let relkind: Option<String> = client
+            .query_opt(
+                "SELECT c.relkind::text FROM pg_catalog.pg_class c \
+                 WHERE c.oid = pg_catalog.to_regclass($1)",
+                &[&q],
+            )
+            .map_err(err)?
+            .map(|r| r.get(0));
+        let Some(relkind) = relkind.filter(|k| k == "r" || k == "p") else {
+            return Err(Error::MissingTable(table.name.clone()));
+        };
+        let rows = client
+            .query(
+                "SELECT a.attname::text, a.attgenerated <> '' FROM pg_catalog.pg_attribute a
+                 WHERE a.attrelid = $1::text::pg_catalog.regclass AND a.attnum > 0
+                   AND NOT a.attisdropped",
+                &[&q],
+            )
+            .map_err(err)?;
+        let mut positions = Vec::new();
+        let mut names = Vec::new();
+        for (i, column) in table.columns.iter().enumerate() {
+            match rows.iter().find(|r| r.get::<_, String>(0) == column.name) {
+                Some(r) if r.get::<_, bool>(1) => {}
+                Some(_) => {
+                    positions.push(i);
+                    names.push(column.name.clone());
+                }
+                None => {
+                    return Err(Error::connector(
+                        KIND,
+                        format!(
+                            "{}: table `{}` has no column `{}`",
+                            target.display, table.name, column.name
+                        ),
+                    ))
+                }
+            }
+        }
+        let stage = format!("datamask_stage_{}", self.staged.len() + 1);
+        let columns = quote_list(&names);
+        let client = self.client()?;
+        client
+            .batch_execute(&format!(
+                "CREATE TEMPORARY TABLE {stage} AS SELECT {columns} FROM {q} WITH NO DATA"
+            ))
+            .map_err(err)?;
+        self.staged.push(StagedTable {
+            name: normalized(&table.name),
+            qualified: q,
+            stage: stage.clone(),
+            columns: columns.clone(),
+            relkind,
+        });
+        let display = self.target.display.clone();
+        let client = self
+            .client
+            .as_mut()
+            .ok_or_else(|| Error::Internal("PostgreSQL sink used after commit".into()))?;
+        let copy = client
+            .copy_in(&format!("COPY pg_temp.{stage} ({columns}) FROM STDIN"))
+            .map_err(|e| {
+                Error::connector(
+                    KIND,
+                    format!(
+                        "{display}: loading table `{}`: {}",
+                        table.name,
+                        describe(&e)
+                    ),
+                )
+            })?;
+        Ok(Box::new(PgTableWriter {
+            copy: Some(copy),
+            positions,
+            width: table.columns.len(),
+            table: table.name.clone(),
+            display,
+            rows: 0,
+            buf: String::new(),
+        }))
+    }
+
+    /// In place, at commit: inside the run's transaction, the foreign keys that touch a staged
+    /// table are dropped, user triggers are disabled, each table is emptied (`TRUNCATE`) and
+    /// refilled from its stage, then triggers are re-enabled and the foreign keys re-created
+    /// from their own definitions, which validates them against the masked rows. Sequences
+    /// move past any masked key and populated materialized views are refreshed (they would
+    /// otherwise keep unmasked data). A failure or a kill anywhere rolls all of it back.
+    fn replace_staged(&mut self) -> Result<()> {
+        let target = self.target.clone();
+        let staged = std::mem::take(&mut self.staged);
+        let names: Vec<String> = staged.iter().map(|s| s.qualified.clone()).collect();
+        let err = |what: &str| {
+            let what = what.to_string();
+            let target = target.clone();
+            move |e| target.error_in(&what, e)
+        };
+        let client = self.client()?;
+        // Every relation involved: the staged tables and their partitions.
+        let members: Vec<(u32, String)> = client
+            .query(
+                "SELECT r::pg_catalog.oid, r::text FROM (
+                   SELECT n.name::pg_catalog.regclass FROM pg_catalog.unnest($1::text[]) AS n(name)
+                   UNION
+                   SELECT t.relid FROM pg_catalog.unnest($1::text[]) AS n(name),
+                     LATERAL pg_catalog.pg_partition_tree(n.name::pg_catalog.regclass) t
+                   WHERE t.isleaf
+                 ) AS m(r) ORDER BY 1",
+                &[&names],
+            )
+            .map_err(err("listing the tables to replace"))?
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect();
+        let oids: Vec<u32> = members.iter().map(|m| m.0).collect();
+        let foreign: Vec<(String, String, String)> = client
+            .query(
+                "SELECT c.conrelid::pg_catalog.regclass::text, c.conname::text,
+                        pg_catalog.pg_get_constraintdef(c.oid)
+                 FROM pg_catalog.pg_constraint c
+                 WHERE c.contype = 'f' AND c.conparentid = 0
+                   AND (c.conrelid = ANY($1) OR c.confrelid = ANY($1))
+                 ORDER BY 1, 2",
+                &[&oids],
+            )
+            .map_err(err("reading foreign keys"))?
+            .iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2)))
+            .collect();
+        let mut sql = String::new();
+        for (table, name, _) in &foreign {
+            sql.push_str(&format!(
+                "ALTER TABLE {table} DROP CONSTRAINT {};\n",
+                quote_ident(name)
+            ));
+        }
+        for (_, member) in &members {
+            sql.push_str(&format!("ALTER TABLE {member} DISABLE TRIGGER USER;\n"));
+        }
+        client
+            .batch_execute(&sql)
+            .map_err(err("setting foreign keys and triggers aside"))?;
+        for (i, s) in staged.iter().enumerate() {
+            if i == 1 {
+                datamask_core::failpoint("mid-swap");
+            }
+            let only = if s.relkind == "r" { "ONLY " } else { "" };
+            let replace = format!(
+                "TRUNCATE {only}{q};\n\
+                 INSERT INTO {q} ({c}) OVERRIDING SYSTEM VALUE SELECT {c} FROM pg_temp.{stage};\n\
+                 DROP TABLE pg_temp.{stage}",
+                q = s.qualified,
+                c = s.columns,
+                stage = s.stage
+            );
+            client
+                .batch_execute(&replace)
+                .map_err(err(&format!("replacing the rows of {}", s.qualified)))?;
+        }
+        let mut sql = String::new();
+        for (_, member) in &members {
+            sql.push_str(&format!("ALTER TABLE {member} ENABLE TRIGGER USER;\n"));
+        }
+        client
+            .batch_execute(&sql)
+            .map_err(err("re-enabling triggers"))?;
+        for (table, name, definition) in &foreign {
+            let add = format!(
+                "ALTER TABLE {table} ADD CONSTRAINT {} {definition}",
+                quote_ident(name)
+            );
+            if let Err(e) = client.batch_execute(&add) {
+                let mut error =
+                    target.error_in(&format!("restoring foreign key {name} of {table}"), e);
+                if let Error::Connector { message, .. } = &mut error {
+                    if message.contains("SQLSTATE 23503") {
+                        message.push_str(
+                            "; after masking, the key no longer matches its parent: mask both \
+                             sides with the same strategy and domain (or leave them unmasked). \
+                             Nothing was changed",
+                        );
+                    }
+                }
+                return Err(error);
+            }
+        }
+        // Owned sequences move past masked keys; nothing else about them changes.
+        let current: std::collections::HashMap<(String, String), i64> = client
+            .query(
+                "SELECT schemaname::text, sequencename::text, last_value \
+                 FROM pg_catalog.pg_sequences WHERE last_value IS NOT NULL",
+                &[],
+            )
+            .map_err(err("reading sequences"))?
+            .iter()
+            .map(|r| ((r.get(0), r.get(1)), r.get(2)))
+            .collect();
+        self.written = staged
+            .iter()
+            .map(|s| Written {
+                name: s.name.clone(),
+                table: TableSchema::new(s.qualified.clone(), Vec::new()),
+                from_table_schema: false,
+            })
+            .collect();
+        self.set_sequences(Some(current))?;
+        let client = self.client()?;
+        let matviews: Vec<String> = client
+            .query(
+                "SELECT c.oid::pg_catalog.regclass::text FROM pg_catalog.pg_class c \
+                 WHERE c.relkind = 'm' AND c.relispopulated ORDER BY c.oid",
+                &[],
+            )
+            .map_err(err("listing materialized views"))?
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        for m in matviews {
+            client
+                .batch_execute(&format!("REFRESH MATERIALIZED VIEW {m}"))
+                .map_err(err(&format!("refreshing materialized view {m}")))?;
         }
         Ok(())
     }
@@ -518,7 +878,7 @@ impl Drop for PgSink {
         }
         if !self.committed && self.created_db {
             // Nothing was published: do not leave an empty database behind.
-            if let Ok(mut c) = self.target.with_dbname("postgres").config.connect(NoTls) {
+            if let Ok(mut c) = self.target.with_dbname("postgres").try_connect() {
                 let _ = c.batch_execute(&format!(
                     "DROP DATABASE IF EXISTS {}",
                     quote_ident(&self.target.dbname())
@@ -580,6 +940,21 @@ impl PgTableWriter<'_> {
             ),
         }
     }
+}
+
+/// The objects of a `pg_restore` script, each with its `-- Name: ...` header (the first piece
+/// is the script's preamble of `SET` statements).
+fn post_data_objects(script: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    while let Some(i) = script[start + 1..].find("\n--\n-- Name: ") {
+        let end = start + 1 + i + 1;
+        out.push(&script[start..end]);
+        start = end;
+    }
+    out.push(&script[start..]);
+    out.retain(|c| !c.trim().is_empty());
+    out
 }
 
 /// `N` from a COPY context `COPY t, line N, column c: "..."`.

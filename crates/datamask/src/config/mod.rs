@@ -56,6 +56,20 @@ pub struct Config {
     pub relations: Vec<RelationRule>,
     /// Named groups of columns that share tokens (`domains:`).
     pub domains: Vec<DomainRule>,
+    /// Copy into `target` (the default), or mask the source where it stands.
+    pub mode: Mode,
+}
+
+/// What a run writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// Read the source, write a masked copy to `target`.
+    #[default]
+    Copy,
+    /// `mode: in_place`: rewrite the source's tables with their masked values, atomically
+    /// (for a database restored from a backup). Needs `run --in-place`.
+    InPlace,
 }
 
 /// Where a connection's environment label puts it.
@@ -433,6 +447,24 @@ mod tests {
         let url = ConnectionUrl::new("postgres://app:hunter2@db/app");
         assert!(!format!("{url:?} {url}").contains("hunter2"));
         assert!(!format!("{:?}", Secret::new("hunter2")).contains("hunter2"));
+    }
+
+    #[test]
+    fn in_place_mode_has_no_target_and_keeps_every_row() {
+        let c = load(&format!("{BASE}mode: in_place\n")).unwrap();
+        assert_eq!(c.mode, Mode::InPlace);
+        assert_eq!(load(BASE).unwrap().mode, Mode::Copy);
+        let d = load(&format!(
+            "{BASE}mode: in_place\ntarget: out.db\ntables:\n  t: {{ where: \"id > 1\" }}\n  u: {{ query: \"SELECT 1\" }}\n"
+        ))
+        .unwrap_err();
+        let messages: Vec<&str> = d.iter().map(|d| d.message.as_str()).collect();
+        assert_eq!(messages.len(), 3, "{messages:?}");
+        assert!(messages[0].contains("`target` cannot be used with `mode: in_place`"));
+        assert!(messages[1].contains("`where` cannot be used"));
+        assert!(messages[2].contains("`query` cannot be used"));
+        let d = load(&format!("{BASE}mode: inplace\n")).unwrap_err();
+        assert_eq!(d[0].hint.as_deref(), Some("did you mean `in_place`?"));
     }
 
     #[test]

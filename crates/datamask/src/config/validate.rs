@@ -18,6 +18,7 @@ const TOP_KEYS: &[&str] = &[
     "verify",
     "relations",
     "domains",
+    "mode",
 ];
 const CONNECTION_KEYS: &[&str] = &[
     "url",
@@ -201,6 +202,16 @@ impl Walker<'_> {
         let verify = get("verify").map_or_else(VerifySettings::default, |n| self.verify(n));
         let relations = get("relations").map_or_else(Vec::new, |n| self.relations(n));
         let domains = get("domains").map_or_else(Vec::new, |n| self.domains(n));
+        let mode = match get("mode") {
+            Some(n) => match self.choice(n, "mode", &["copy", "in_place"]).as_deref() {
+                Some("in_place") => Mode::InPlace,
+                _ => Mode::Copy,
+            },
+            None => Mode::Copy,
+        };
+        if mode == Mode::InPlace {
+            self.in_place_rules(get("target"), &tables);
+        }
         Some(Config {
             path,
             base_dir,
@@ -215,7 +226,38 @@ impl Walker<'_> {
             verify,
             relations,
             domains,
+            mode,
         })
+    }
+
+    /// `mode: in_place` masks the source where it stands: no target, and every row stays (a
+    /// `where:` would delete rows, a `query:` has no table to rewrite).
+    fn in_place_rules(&mut self, target: Option<&Node>, tables: &[TableRule]) {
+        if let Some(t) = target {
+            self.diags.push(
+                Diagnostic::new(t.pos, "`target` cannot be used with `mode: in_place`").hint(
+                    "in-place mode masks the source database where it stands; remove `target`",
+                ),
+            );
+        }
+        for rule in tables {
+            let what = if rule.query.is_some() {
+                Some("`query`")
+            } else if rule.filter.is_some() {
+                Some("`where`")
+            } else {
+                None
+            };
+            if let Some(what) = what {
+                self.diags.push(
+                    Diagnostic::new(
+                        rule.pos,
+                        format!("table `{}`: {what} cannot be used with `mode: in_place`", rule.name),
+                    )
+                    .hint("in-place mode rewrites every row of a table where it stands; mask into a copy (`target:`) to filter or query"),
+                );
+            }
+        }
     }
 
     fn connection(&mut self, node: &Node, what: &str) -> Option<Connection> {

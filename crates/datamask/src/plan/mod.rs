@@ -361,7 +361,8 @@ fn column_from_rule(
             )
             .width(rule.column.len())
             .hint(format!(
-                "`{}` accepts: {}",
+                "`{}` accepts: {}; use another strategy, or `preserve` to copy the column as it \
+                 is, or `null` to empty it",
                 info.name,
                 info.accepts.join(", ")
             )),
