@@ -835,7 +835,7 @@ fn a_second_concurrent_run_is_refused_while_the_first_completes() {
     assert!(!lock_file.exists(), "the lock file is removed on release");
     let n = rows(
         &dir.path().join("masked.db"),
-        "SELECT COUNT(*) FROM \"public.customers\"",
+        "SELECT COUNT(*) FROM customers",
     );
     assert_eq!(n[0][0], Sql::Integer(50));
     let runs = std::fs::read_dir(dir.path().join(".datamask/runs"))
