@@ -1598,7 +1598,7 @@ fn secrets_and_original_values_never_reach_any_artifact() {
     sqlite_exec(
         &tampered,
         &format!(
-            "UPDATE \"public.customers\" SET email = '{}' WHERE id = 5",
+            "UPDATE customers SET email = '{}' WHERE id = 5",
             planted.trim()
         ),
     );
