@@ -33,7 +33,7 @@ pub mod postgres;
 
 use datamask_core::{Error, Result, Sink, Source};
 
-pub use location::{parse_location, redact_url, with_password, Format, Location};
+pub use location::{parse_location, redact_url, Format, Location};
 
 /// Options for file sources and sinks.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -224,43 +224,6 @@ pub fn redact_url(url: &str) -> String {
     redact_query_password(&out)
 }
 
-/// `url` with its password set to `password` (percent-encoded), replacing any password it
-/// has: `postgres://app@db/x` + `s3cr@t` gives `postgres://app:s3cr%40t@db/x`. Used for a
-/// connection's `password:` secret reference, so the secret never has to be in the config.
-/// A URL without `scheme://` is returned unchanged.
-pub fn with_password(url: &str, password: &str) -> String {
-    let Some(scheme_end) = url.find("://") else {
-        return url.to_string();
-    };
-    let auth_start = scheme_end + 3;
-    let auth_end = url[auth_start..]
-        .find(['/', '?', '#'])
-        .map_or(url.len(), |i| auth_start + i);
-    let encoded: String = password
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect();
-    let authority = &url[auth_start..auth_end];
-    let (user, host) = match authority.rfind('@') {
-        Some(at) => {
-            let userinfo = &authority[..at];
-            let user = userinfo.split(':').next().unwrap_or("");
-            (user, &authority[at + 1..])
-        }
-        None => ("", authority),
-    };
-    format!(
-        "{}{user}:{encoded}@{host}{}",
-        &url[..auth_start],
-        &url[auth_end..]
-    )
-}
-
 fn redact_query_password(url: &str) -> String {
     let Some(q) = url.find('?') else {
         return url.to_string();
@@ -281,20 +244,6 @@ fn redact_query_password(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn passwords_are_set_encoded() {
-        assert_eq!(
-            with_password("postgres://app@db:5432/x?sslmode=require", "s3cr@t/:"),
-            "postgres://app:s3cr%40t%2F%3A@db:5432/x?sslmode=require"
-        );
-        assert_eq!(
-            with_password("mysql://root:old@127.0.0.1/shop", "new"),
-            "mysql://root:new@127.0.0.1/shop"
-        );
-        assert_eq!(with_password("shop.db", "x"), "shop.db");
-        assert!(!redact_url(&with_password("mysql://u@h/d", "pw")).contains("pw"));
-    }
 
     #[test]
     fn sqlite_urls() {
