@@ -13,6 +13,9 @@ mod discovery;
 #[path = "cli/databases.rs"]
 mod databases;
 
+#[path = "cli/strategies.rs"]
+mod strategies;
+
 const KEY: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
 const OTHER_KEY: &str = "f0e1d2c3b4a5968778695a4b3c2d1e0ff0e1d2c3b4a5968778695a4b3c2d1e0f";
 

@@ -22,6 +22,24 @@ pub struct ApplyCtx<'a> {
     pub row_key: Option<&'a Value>,
 }
 
+/// Read access to the other cells of the row being masked, for strategies that build a value
+/// from several columns (`template`, `copy`, `pattern_based`, `name_fallback`).
+pub trait RowAccess {
+    /// The value of `column` in this row: as read from the source (`masked == false`) or as
+    /// it will be written (`masked == true`; the source value for columns that are not
+    /// masked). `None` when the row has no such column.
+    fn get(&self, column: &str, masked: bool) -> Option<&Value>;
+}
+
+/// A column of the same row that a strategy reads (see [`Strategy::row_inputs`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RowInput {
+    pub column: String,
+    /// True when the strategy reads the column's masked value, so that column must be masked
+    /// first; false for the original value.
+    pub masked: bool,
+}
+
 /// A configured, ready-to-run transform.
 pub trait Strategy: Send + Sync {
     /// Transforms one non-NULL value. The output must have the same [`Value::kind`] as the
@@ -52,6 +70,26 @@ pub trait Strategy: Send + Sync {
         } else {
             self.apply_value(value, ctx)
         }
+    }
+
+    /// The other columns of the row this strategy reads. Empty for almost all strategies;
+    /// the engine gives [`Strategy::apply_row`] the row for those that read some, and masks
+    /// the columns read as `masked` first.
+    fn row_inputs(&self) -> Vec<RowInput> {
+        Vec::new()
+    }
+
+    /// Transforms a value (NULL included) with access to the rest of its row. The default
+    /// ignores the row; strategies with [`Strategy::row_inputs`] override it, and should make
+    /// [`Strategy::apply`] (no row available) an error.
+    fn apply_row(
+        &self,
+        value: &Value,
+        ctx: &ApplyCtx<'_>,
+        row: &dyn RowAccess,
+    ) -> Result<Value, String> {
+        let _ = row;
+        self.apply(value, ctx)
     }
 }
 

@@ -3,8 +3,44 @@
 
 use crate::{common_options, example_options, registry};
 use datamask_core::strategy::{Injectivity, OptionSpec, OptionType, StrategyInfo};
+#[cfg(test)]
+use datamask_core::{strategy::RowAccess, Value};
 use serde_json::json;
 use std::fmt::Write;
+
+/// The row the examples of row strategies (`copy`, `template`, ...) are computed in:
+/// (column, original value, masked value).
+const EXAMPLE_ROW: [(&str, &str, &str); 3] = [
+    ("first_name", "Alice", "Maria"),
+    ("last_name", "Smith", "Núñez"),
+    ("email", "alice@corp.test", "m.nunez@example.com"),
+];
+
+/// [`EXAMPLE_ROW`] as a [`RowAccess`].
+#[cfg(test)]
+pub(crate) struct ExampleRow(Vec<(&'static str, Value, Value)>);
+
+#[cfg(test)]
+impl ExampleRow {
+    pub(crate) fn new() -> Self {
+        ExampleRow(
+            EXAMPLE_ROW
+                .iter()
+                .map(|(c, o, m)| (*c, Value::text(*o), Value::text(*m)))
+                .collect(),
+        )
+    }
+}
+
+#[cfg(test)]
+impl RowAccess for ExampleRow {
+    fn get(&self, column: &str, masked: bool) -> Option<&Value> {
+        self.0
+            .iter()
+            .find(|(c, _, _)| *c == column)
+            .map(|(_, o, m)| if masked { m } else { o })
+    }
+}
 
 fn injectivity_text(i: Injectivity) -> &'static str {
     match i {
@@ -106,9 +142,18 @@ fn section(out: &mut String, s: &StrategyInfo) {
     } else {
         format!(" (with {opts})")
     };
+    let row = if s.family == "row" {
+        let cells: Vec<String> = EXAMPLE_ROW
+            .iter()
+            .map(|(c, o, m)| format!("{c} `{o}` (masked `{m}`)"))
+            .collect();
+        format!(" in a row with {}", cells.join(", "))
+    } else {
+        String::new()
+    };
     let _ = writeln!(
         out,
-        "Example{with}, under the test key `000102…1f` and domain `example`:\n\n```text\n{}  ->  {}\n```\n",
+        "Example{with}{row}, under the test key `000102…1f` and domain `example`:\n\n```text\n{}  ->  {}\n```\n",
         s.example.0, s.example.1
     );
 }

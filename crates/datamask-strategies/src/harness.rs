@@ -325,12 +325,24 @@ fn every_strategy_passes_compliance() {
                     column: &column,
                     row_key: None,
                 };
-                let r1 = a.apply(&v, &ctx);
-                let r2 = a.apply(&v, &ctx);
-                let r3 = b.apply(&v, &ctx);
+                let row = crate::docs::ExampleRow::new();
+                let with_row = !a.row_inputs().is_empty();
+                let run = |s: &dyn Strategy| {
+                    if with_row {
+                        s.apply_row(&v, &ctx, &row)
+                    } else {
+                        s.apply(&v, &ctx)
+                    }
+                };
+                let r1 = run(a.as_ref());
+                let r2 = run(a.as_ref());
+                let r3 = run(b.as_ref());
                 let what = format!("{} on {} {:.40}", info.name, v.kind(), v.to_string());
                 assert!(same(&r1, &r2), "not deterministic: {what}");
                 assert!(same(&r1, &r3), "fresh instance differs: {what}");
+                if let Err(e) = a.apply(&v, &ctx) {
+                    assert!(!e.contains("secret"), "error leaks the value: {what}: {e}");
+                }
                 match &r1 {
                     Ok(out) if info.name == "null" => assert!(out.is_null()),
                     Ok(out) => assert_eq!(out.kind(), v.kind(), "kind changed: {what}"),
@@ -340,13 +352,21 @@ fn every_strategy_passes_compliance() {
                     }
                 }
                 if info.keyed {
-                    if let (Ok(x), Ok(y)) = (&r1, other.apply(&v, &ctx)) {
+                    if let (Ok(x), Ok(y)) = (&r1, run(other.as_ref())) {
                         compared += 1;
                         changed += usize::from(!same(&Ok(x.clone()), &Ok(y)));
                     }
                 }
-                // NULL stays NULL, with or without a row key.
+                // NULL stays NULL, with or without a row key (name_fallback may fill a
+                // missing name from its row, which is its purpose).
                 assert_eq!(a.apply(&Value::Null, &ctx), Ok(Value::Null), "{what}");
+                if info.name != "name_fallback" {
+                    assert_eq!(
+                        a.apply_row(&Value::Null, &ctx, &row),
+                        Ok(Value::Null),
+                        "{what}"
+                    );
+                }
                 let ctx2 = ApplyCtx {
                     column: &column,
                     row_key: Some(&key_column),
@@ -478,12 +498,13 @@ fn examples_match() {
         .unwrap();
         let s = build_for(info.name, &example_options(info.name), &column).unwrap();
         let out = s
-            .apply(
+            .apply_row(
                 &input,
                 &ApplyCtx {
                     column: &column,
                     row_key: None,
                 },
+                &crate::docs::ExampleRow::new(),
             )
             .unwrap();
         let shown = if out.is_null() {

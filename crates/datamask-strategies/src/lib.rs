@@ -25,7 +25,8 @@
 use datamask_core::key::{MasterKey, Prf};
 use datamask_core::schema::{Column, DataType};
 use datamask_core::strategy::{
-    BuildCtx, OptionSpec, OptionType, OptionValue, Options, Strategy, StrategyInfo,
+    BuildCtx, OptionSpec, OptionType, OptionValue, Options, RowAccess, RowInput, Strategy,
+    StrategyInfo,
 };
 use datamask_core::{ApplyCtx, Value};
 
@@ -49,6 +50,7 @@ mod network;
 mod numbers;
 mod person;
 mod places;
+mod rowwise;
 mod text;
 mod token;
 mod util;
@@ -58,6 +60,7 @@ mod words;
 mod harness;
 
 pub use docs::{registry_json, render_markdown};
+pub use rowwise::row_inputs;
 
 /// Validators of the identifiers the catalogue generates (Luhn, IBAN mod-97, national ids),
 /// public so that tests and PII discovery can check values with the same rules.
@@ -142,6 +145,11 @@ static REGISTRY: &[StrategyInfo] = &[
     basic::ENUM,
     basic::MAP,
     basic::SHUFFLE,
+    // Row: values built from other columns of the same row.
+    rowwise::COPY,
+    rowwise::TEMPLATE,
+    rowwise::PATTERN_BASED,
+    rowwise::NAME_FALLBACK,
     misc::BOOLEAN,
     misc::COLOR,
 ];
@@ -457,6 +465,31 @@ impl Strategy for Wrapped {
         }
         self.apply_value(value, ctx)
     }
+
+    fn row_inputs(&self) -> Vec<RowInput> {
+        self.inner.row_inputs()
+    }
+
+    /// As [`Wrapped::apply`], with the row passed through.
+    fn apply_row(
+        &self,
+        value: &Value,
+        ctx: &ApplyCtx<'_>,
+        row: &dyn RowAccess,
+    ) -> Result<Value, String> {
+        if value.is_null() {
+            if !self.keep_null && self.text_column {
+                return self.inner.apply_row(&Value::text(""), ctx, row);
+            }
+            return self.inner.apply_row(value, ctx, row);
+        }
+        if self.null_probability > 0.0
+            && self.prf.unit("null_probability", value) < self.null_probability
+        {
+            return Ok(Value::Null);
+        }
+        self.inner.apply_row(value, ctx, row)
+    }
 }
 
 /// The options the docs and the example test use for a strategy's example: the smallest set
@@ -493,6 +526,17 @@ pub(crate) fn example_options(name: &str) -> Options {
                     .collect(),
             ),
         ),
+        "copy" => set("source_field", OptionValue::String("email".into())),
+        "template" => set(
+            "template",
+            OptionValue::String("{first_name|lower}.{last_name|slug}@example.com".into()),
+        ),
+        "pattern_based" => {
+            set("source_field", OptionValue::String("email".into()));
+            set("pattern", OptionValue::String("^([^@]+)@".into()));
+            set("replacement", OptionValue::String("$1".into()));
+        }
+        "name_fallback" => set("fallback_field", OptionValue::String("last_name".into())),
         "map" => set(
             "map",
             OptionValue::Map(

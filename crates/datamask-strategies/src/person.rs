@@ -14,7 +14,7 @@ use datamask_core::strategy::{
 use datamask_core::{ApplyCtx, Prf, Value};
 
 /// The names of a locale (or of every locale when `locale_specific` is false) for a gender.
-fn first_names(opts: &Options, gender: &str) -> Result<Vec<&'static str>, String> {
+pub(crate) fn first_names(opts: &Options, gender: &str) -> Result<Vec<&'static str>, String> {
     let locales: Vec<&Locale> = if opts.bool_or("locale_specific", true) {
         vec![locale::from_options(opts)?]
     } else {

@@ -507,6 +507,8 @@ struct Compiled {
     key_index: Option<usize>,
     strategy: Box<dyn Strategy>,
     fitter: crate::fit::Fitter,
+    /// Other columns of the row the strategy reads: (column index, masked value?).
+    inputs: Vec<(usize, bool)>,
 }
 
 fn compile(table: &TablePlan, key: &MasterKey) -> Result<Vec<Compiled>, RunError> {
@@ -528,6 +530,21 @@ fn compile(table: &TablePlan, key: &MasterKey) -> Result<Vec<Compiled>, RunError
             .get("key_column")
             .and_then(|v| v.as_text())
             .and_then(|k| table.schema.column_index(&k));
+        let mut inputs = Vec::new();
+        for input in strategy.row_inputs() {
+            let at = table.schema.column_index(&input.column).ok_or_else(|| {
+                datamask_core::Error::Value {
+                    table: table.name.clone(),
+                    column: cp.name.clone(),
+                    row: "-".into(),
+                    message: format!(
+                        "strategy reads column `{}`, which is not in the table",
+                        input.column
+                    ),
+                }
+            })?;
+            inputs.push((at, input.masked));
+        }
         out.push(Compiled {
             index,
             key_index,
@@ -537,9 +554,66 @@ fn compile(table: &TablePlan, key: &MasterKey) -> Result<Vec<Compiled>, RunError
                 cp.requires_injective(),
                 table.schema.columns[index].nullable,
             ),
+            inputs,
         });
     }
-    Ok(out)
+    order_by_row_inputs(table, out)
+}
+
+/// Orders compiled columns so that a column whose strategy reads another column's masked
+/// value (`template`, `copy`) comes after that column. Plan order is kept otherwise; a cycle
+/// is an error naming the columns.
+fn order_by_row_inputs(
+    table: &TablePlan,
+    mut pending: Vec<Compiled>,
+) -> Result<Vec<Compiled>, RunError> {
+    let mut ordered: Vec<Compiled> = Vec::with_capacity(pending.len());
+    while !pending.is_empty() {
+        let ready = pending.iter().position(|c| {
+            c.inputs.iter().all(|(at, masked)| {
+                !masked || *at == c.index || !pending.iter().any(|p| p.index == *at)
+            })
+        });
+        match ready {
+            Some(i) => ordered.push(pending.remove(i)),
+            None => {
+                let names: Vec<&str> = pending
+                    .iter()
+                    .map(|c| table.columns[c.index].name.as_str())
+                    .collect();
+                return Err(datamask_core::Error::Value {
+                    table: table.name.clone(),
+                    column: names.join(", "),
+                    row: "-".into(),
+                    message: "these columns read each other's masked values in a cycle".into(),
+                }
+                .into());
+            }
+        }
+    }
+    Ok(ordered)
+}
+
+/// One row of a batch as the strategies that read other columns see it: original values from
+/// the batch, masked values from the columns masked so far (which the ordering guarantees
+/// include every column read as masked).
+struct BatchRow<'a> {
+    table: &'a TablePlan,
+    batch: &'a Batch,
+    masked: &'a [(usize, Vec<Value>)],
+    row: usize,
+}
+
+impl datamask_core::strategy::RowAccess for BatchRow<'_> {
+    fn get(&self, column: &str, masked: bool) -> Option<&Value> {
+        let at = self.table.schema.column_index(column)?;
+        if masked {
+            if let Some((_, values)) = self.masked.iter().find(|(i, _)| *i == at) {
+                return values.get(self.row);
+            }
+        }
+        self.batch.columns.get(at)?.get(self.row)
+    }
 }
 
 /// The input values of the columns a batch's masking replaced: `(column index, values)`.
@@ -845,16 +919,25 @@ fn mask_batch(
                 column,
                 row_key: c.key_index.map(|k| &batch.columns[k][i]),
             };
-            let v = c
-                .strategy
-                .apply(value, &ctx)
-                .and_then(|v| c.fitter.fit(v))
-                .map_err(|message| datamask_core::Error::Value {
+            let applied = if c.inputs.is_empty() {
+                c.strategy.apply(value, &ctx)
+            } else {
+                let row = BatchRow {
+                    table,
+                    batch: &batch,
+                    masked: &masked,
+                    row: i,
+                };
+                c.strategy.apply_row(value, &ctx, &row)
+            };
+            let v = applied.and_then(|v| c.fitter.fit(v)).map_err(|message| {
+                datamask_core::Error::Value {
                     table: table.name.clone(),
                     column: table.columns[c.index].name.clone(),
                     row: row_label(table, &batch, i, first_row),
                     message,
-                })?;
+                }
+            })?;
             out.push(v);
         }
         masked.push((c.index, out));

@@ -380,6 +380,25 @@ fn column_from_rule(
             );
         }
     }
+    for (option, input) in datamask_strategies::row_inputs(info, &rule.options) {
+        if schema.column(&input.column).is_none() {
+            let mut d = Diagnostic::new(
+                option_pos(rule, option),
+                format!(
+                    "`{}` of `{}` reads column `{}`, which is not a column of `{}`",
+                    option, info.name, input.column, schema.name
+                ),
+            )
+            .width(option.len());
+            if let Some(s) = did_you_mean(
+                &input.column,
+                schema.columns.iter().map(|c| c.name.as_str()),
+            ) {
+                d = d.hint(format!("did you mean `{s}`?"));
+            }
+            diags.push(d);
+        }
+    }
     let domain = rule
         .options
         .get("domain")

@@ -152,6 +152,11 @@ impl Collector {
                 else {
                     continue;
                 };
+                // A NULL original can still mask to a value (`keep_null: false`,
+                // `name_fallback`): the expected cell is recorded either way.
+                if let Some(out) = normalize_as(&masked.columns[c][i], &e.types[c]) {
+                    e.expected[slot].insert(&cell_digest(&self.hasher, &key, &out));
+                }
                 let Some(original) = normalize_as(value, &e.types[c]) else {
                     continue;
                 };
@@ -163,9 +168,6 @@ impl Collector {
                         }
                         _ => {}
                     }
-                }
-                if let Some(out) = normalize_as(&masked.columns[c][i], &e.types[c]) {
-                    e.expected[slot].insert(&cell_digest(&self.hasher, &key, &out));
                 }
             }
             self.sample(masked, i, key);
