@@ -171,8 +171,20 @@ pub fn build(source: &str, schemas: &[TableSchema]) -> SchemaLock {
 /// file written. Used by `datamask check --record` and `datamask init`. The file is written to
 /// a temporary name and renamed, so a reader never sees half a lock.
 pub fn record(config: &Config, schemas: &[TableSchema]) -> Result<PathBuf, LockError> {
-    let lock = build(&config.source.url.redacted(), schemas);
-    let path = path(config);
+    record_beside(&config.path, &config.source.url.redacted(), schemas)
+}
+
+/// Records `schemas` as the lock of the config file at `config_path` without loading that
+/// config: `datamask init` writes the draft and its lock together, before the draft can be
+/// loaded (it has no target yet and may reference a password variable that is not set).
+/// `source` is the source address with any password redacted.
+pub fn record_beside(
+    config_path: &Path,
+    source: &str,
+    schemas: &[TableSchema],
+) -> Result<PathBuf, LockError> {
+    let lock = build(source, schemas);
+    let path = lock_path(config_path);
     write(&path, &lock)?;
     Ok(path)
 }

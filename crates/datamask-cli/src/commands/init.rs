@@ -36,6 +36,15 @@ pub fn run(args: Args) -> Result<(), Failure> {
     let draft = init::draft(&url, &scans, args.sample);
     std::fs::write(&args.output, draft.render())
         .map_err(|e| Failure::user(format!("cannot write {}: {e}", args.output.display())))?;
+    // The lock pins the schema the draft was written for: a column added later stops `run`
+    // until someone gives it a rule (or accepts it).
+    let schemas: Vec<datamask_core::TableSchema> = scans.iter().map(|s| s.schema.clone()).collect();
+    let lock = datamask::lock::record_beside(
+        &args.output,
+        &datamask::config::ConnectionUrl::new(args.source.as_str()).redacted(),
+        &schemas,
+    )
+    .map_err(Failure::user)?;
     let review = draft
         .active()
         .filter(|r| r.comment.ends_with("REVIEW"))
@@ -45,6 +54,11 @@ pub fn run(args: Args) -> Result<(), Failure> {
         args.output.display(),
         draft.active().count(),
         scans.len()
+    );
+    eprintln!(
+        "recorded the source schema in {} ({} tables): `run` stops if it changes",
+        lock.display(),
+        schemas.len()
     );
     if had_password {
         eprintln!("the source password was replaced by ${{DATAMASK_SOURCE_PASSWORD}}: export it before running");

@@ -167,10 +167,13 @@ fn init_drafts_a_config_that_checks_runs_and_masks_every_finding() {
         .arg("check")
         .output()
         .unwrap();
+    let check_out = String::from_utf8_lossy(&check.stdout);
+    assert!(check.status.success(), "{check_out}");
+    // `init` recorded the schema lock beside the draft, and the source matches it.
+    assert!(dir.path().join("datamask.lock").is_file());
     assert!(
-        check.status.success(),
-        "{}",
-        String::from_utf8_lossy(&check.stdout)
+        check_out.contains("the source matches datamask.lock"),
+        "{check_out}"
     );
     run_ok(dir.path(), KEY, &[]);
     let (src, dst) = (dir.path().join("shop.db"), dir.path().join("masked.db"));
