@@ -544,7 +544,7 @@ fn query_inputs_become_tables() {
     let dir = quickstart();
     std::fs::write(
         dir.path().join("q.yaml"),
-        "version: 1\nsource: sqlite://shop.db\ntarget: { url: out/, format: csv }\ntables:\n  spend:\n    query: \"SELECT c.id, c.email, SUM(o.total_cents) AS total FROM customers c JOIN orders o ON o.customer_id = c.id GROUP BY c.id ORDER BY c.id\"\n    columns:\n      email: email\n  customers: { skip: true }\n",
+        "version: 1\nsource: sqlite://shop.db\ntarget: { url: out/, format: csv }\npolicy: { unlisted_columns: preserve }\ntables:\n  spend:\n    query: \"SELECT c.id, c.email, SUM(o.total_cents) AS total FROM customers c JOIN orders o ON o.customer_id = c.id GROUP BY c.id ORDER BY c.id\"\n    columns:\n      email: email\n  customers: { skip: true }\n",
     )
     .unwrap();
     let out = datamask(dir.path())
@@ -694,7 +694,7 @@ fn deny_listed_targets_are_refused_and_stay_untouched() {
                 "target: { url: \"sqlite://masked.db\", environment: development }",
                 &format!("target: {target}"),
             )
-            .replace("policy: { unlisted_columns: preserve }", policy);
+            .replace("policy: { unlisted_columns: fail_sensitive }", policy);
         std::fs::write(dir.path().join("datamask.yaml"), cfg).unwrap();
     };
     let run = || {

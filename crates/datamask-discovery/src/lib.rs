@@ -36,6 +36,7 @@ pub use classify::{classify, Evidence, Finding};
 pub use suggest::{suggest, Suggestion};
 pub use types::{Confidence, PiiType};
 
+use datamask_core::source::BatchIter;
 use datamask_core::{Batch, Source, TableSchema};
 use serde::Serialize;
 
@@ -61,15 +62,15 @@ pub struct TableScan {
     pub sample: Batch,
 }
 
-/// Samples `table` (at most `rows` rows) and classifies every column.
-pub fn scan_table(
-    source: &mut dyn Source,
-    table: &TableSchema,
+/// Gathers at most `rows` rows of a batch stream of `width` columns into one batch.
+pub fn collect_sample(
+    batches: BatchIter<'_>,
+    width: usize,
     rows: usize,
-) -> datamask_core::Result<TableScan> {
-    let mut sample = Batch::with_capacity(table.columns.len(), rows.min(10_000));
+) -> datamask_core::Result<Batch> {
+    let mut sample = Batch::with_capacity(width, rows.min(10_000));
     if rows > 0 {
-        for batch in source.sample(table, rows)? {
+        for batch in batches {
             let batch = batch?;
             for (into, from) in sample.columns.iter_mut().zip(batch.columns) {
                 into.extend(from);
@@ -82,6 +83,20 @@ pub fn scan_table(
     for c in &mut sample.columns {
         c.truncate(rows);
     }
+    Ok(sample)
+}
+
+/// Samples `table` (at most `rows` rows) and classifies every column.
+pub fn scan_table(
+    source: &mut dyn Source,
+    table: &TableSchema,
+    rows: usize,
+) -> datamask_core::Result<TableScan> {
+    let sample = if rows > 0 {
+        collect_sample(source.sample(table, rows)?, table.columns.len(), rows)?
+    } else {
+        Batch::with_capacity(table.columns.len(), 0)
+    };
     let columns = table
         .columns
         .iter()

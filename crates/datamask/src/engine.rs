@@ -169,6 +169,9 @@ pub enum RunError {
     Audit(#[from] AuditError),
     #[error(transparent)]
     Lock(#[from] crate::lock::LockError),
+    /// Unlisted columns that discovery classifies as sensitive (`fail_sensitive` policy).
+    #[error("{}", crate::discover::render_sensitive(.0))]
+    SensitiveUnlisted(Vec<crate::discover::SensitiveColumn>),
     #[error("the source schema changed since {} was recorded:\n{}\n  = help: give the new columns a rule (or check that `preserve` is right for them), then record the schema again with `datamask check --record`; or pass --accept-schema-change for this run", .lock.display(), .changes.iter().map(|c| format!("  - {c}")).collect::<Vec<_>>().join("\n"))]
     SchemaChanged {
         lock: PathBuf,
@@ -345,6 +348,7 @@ pub fn run(
             });
         }
     }
+    fail_closed(config, &plan, source.as_mut())?;
     let mut target_opts = if in_place {
         let mut o = file_options(&config.source, options.batch_size);
         o.in_place = true;
@@ -459,6 +463,24 @@ pub fn run(
         )?);
     }
     Ok(report)
+}
+
+/// Rows sampled per table when the default policy looks for sensitive unlisted columns.
+pub const FAIL_CLOSED_SAMPLE_ROWS: usize = datamask_discovery::DEFAULT_SAMPLE_ROWS;
+
+/// The fail-closed check (DESIGN invariant 7): under `policy.unlisted_columns: fail_sensitive`
+/// (the default), unlisted columns that discovery classifies `likely` or `certain` stop the run
+/// before anything is written. `preserve` and `fail` need no sampling.
+pub fn fail_closed(config: &Config, plan: &Plan, source: &mut dyn Source) -> Result<(), RunError> {
+    if config.policy.unlisted_columns != crate::config::UnlistedColumns::FailSensitive {
+        return Ok(());
+    }
+    let found = crate::discover::sensitive_unlisted(plan, source, FAIL_CLOSED_SAMPLE_ROWS)?;
+    if found.sensitive.is_empty() {
+        Ok(())
+    } else {
+        Err(RunError::SensitiveUnlisted(found.sensitive))
+    }
 }
 
 /// A run id: the start time and 8 random hex digits (ids only name runs; they never reach
@@ -1045,13 +1067,7 @@ fn manifest_body(
                 "rows_written": r.rows_written,
                 "output_checksum": r.output_checksum,
                 "elapsed_ms": r.elapsed_ms,
-                "columns": p.columns.iter().map(|c| json!({
-                    "name": c.name,
-                    "strategy": c.strategy,
-                    "options": c.options,
-                    "domain": c.domain,
-                    "origin": c.origin,
-                })).collect::<Vec<_>>(),
+                "columns": p.columns.iter().map(column_entry).collect::<Vec<_>>(),
             })
         })
         .collect();
@@ -1075,6 +1091,21 @@ fn manifest_body(
         "verification": report.verification,
     });
     body.as_object().cloned().unwrap_or_default()
+}
+
+/// A column in the manifest; `reason` only when the rule gave one.
+fn column_entry(c: &crate::plan::ColumnPlan) -> serde_json::Value {
+    let mut entry = json!({
+        "name": c.name,
+        "strategy": c.strategy,
+        "options": c.options,
+        "domain": c.domain,
+        "origin": c.origin,
+    });
+    if let (Some(reason), Some(map)) = (&c.reason, entry.as_object_mut()) {
+        map.insert("reason".into(), json!(reason));
+    }
+    entry
 }
 
 /// The command line without secrets: passwords in URLs become `***`, as do the values of

@@ -163,7 +163,7 @@ fn link_foreign_keys(scans: &[TableScan], rules: &mut Vec<DraftRule>) {
 }
 
 /// A YAML key: plain when safe, double-quoted otherwise.
-fn key(s: &str) -> String {
+pub fn yaml_key(s: &str) -> String {
     let plain = s
         .chars()
         .next()
@@ -197,7 +197,8 @@ fn option_value(v: &OptionValue) -> String {
     }
 }
 
-fn rule_yaml(strategy: &str, options: &Options) -> String {
+/// A rule as a YAML value: the bare strategy name, or a flow mapping with its options.
+pub fn rule_yaml(strategy: &str, options: &Options) -> String {
     if options.0.is_empty() {
         return quote(strategy);
     }
@@ -247,13 +248,13 @@ impl Draft {
             // A table whose only rules are disabled hints is written commented out whole.
             let live = self.rules.iter().any(|r| r.table == t && !r.disabled);
             let hash = if live { "" } else { "# " };
-            let _ = writeln!(out, "  {hash}{}:", key(t));
+            let _ = writeln!(out, "  {hash}{}:", yaml_key(t));
             let _ = writeln!(out, "  {hash}  columns:");
             for r in self.rules.iter().filter(|r| r.table == t) {
                 let _ = writeln!(out, "      # {}", r.comment.replace('\n', " "));
                 let line = format!(
                     "{}: {}",
-                    key(&r.column),
+                    yaml_key(&r.column),
                     rule_yaml(r.suggestion.strategy, &r.suggestion.options)
                 );
                 if r.disabled {

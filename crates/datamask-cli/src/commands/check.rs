@@ -51,10 +51,12 @@ pub fn run(args: Args) -> Result<(), Failure> {
             .map_err(|e| e.to_string()),
     );
     let source = engine::open_source(&config, 1024).map_err(|e| e.to_string());
-    let analysis =
-        source.and_then(|mut s| engine::analyse(&config, s.as_mut()).map_err(|e| e.to_string()));
+    let analysis = source.and_then(|mut s| {
+        let analysed = engine::analyse(&config, s.as_mut()).map_err(|e| e.to_string())?;
+        Ok((analysed, s))
+    });
     match analysis {
-        Ok((plan, diagnostics, tables)) => {
+        Ok(((plan, diagnostics, tables), mut source)) => {
             record(
                 "source",
                 Ok(format!(
@@ -81,6 +83,7 @@ pub fn run(args: Args) -> Result<(), Failure> {
                 };
                 record(name, result);
             }
+            record("columns", unlisted(&config, &plan, source.as_mut()));
         }
         Err(e) => record("source", Err(e)),
     }
@@ -146,6 +149,43 @@ pub fn run(args: Args) -> Result<(), Failure> {
         )));
     }
     Ok(())
+}
+
+/// The fail-closed line: what happens to columns no rule names, and under the default policy
+/// whether discovery finds any of them sensitive (the same test `run` makes).
+fn unlisted(
+    config: &datamask::Config,
+    plan: &datamask::Plan,
+    source: &mut dyn datamask_core::Source,
+) -> Result<String, String> {
+    use datamask::config::UnlistedColumns;
+    let count: usize = plan
+        .copied()
+        .flat_map(|t| &t.columns)
+        .filter(|c| c.origin == datamask::plan::Origin::Policy)
+        .count();
+    match config.policy.unlisted_columns {
+        UnlistedColumns::Preserve => Ok(format!(
+            "{count} columns without a rule are copied unchanged (policy: unlisted_columns: preserve)"
+        )),
+        UnlistedColumns::Fail => Ok("every column has a rule (policy: unlisted_columns: fail)".into()),
+        UnlistedColumns::FailSensitive => {
+            let found = datamask::discover::sensitive_unlisted(
+                plan,
+                source,
+                engine::FAIL_CLOSED_SAMPLE_ROWS,
+            )
+            .map_err(|e| e.to_string())?;
+            if found.sensitive.is_empty() {
+                Ok(format!(
+                    "none of the {} columns without a rule looks sensitive (sampled {} tables)",
+                    found.checked, found.tables
+                ))
+            } else {
+                Err(datamask::discover::render_sensitive(&found.sensitive))
+            }
+        }
+    }
 }
 
 /// The schema-lock line: records the lock with `--record`, else compares with it.

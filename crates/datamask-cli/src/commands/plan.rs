@@ -31,6 +31,8 @@ pub fn render(plan: &Plan) -> String {
         match plan.unlisted_columns {
             datamask::config::UnlistedColumns::Preserve => "preserve (copied unchanged)",
             datamask::config::UnlistedColumns::Fail => "fail (every column needs a rule)",
+            datamask::config::UnlistedColumns::FailSensitive =>
+                "fail_sensitive (copied unchanged unless discovery finds them sensitive)",
         }
     );
     for t in &plan.tables {

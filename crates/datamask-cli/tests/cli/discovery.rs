@@ -213,3 +213,136 @@ fn init_refuses_to_overwrite_without_force() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--force"));
 }
+
+/// The quick-start config with `edit` applied, written over the copy in `dir`.
+fn edit_config(dir: &Path, edit: impl Fn(String) -> String) {
+    let path = dir.join("datamask.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let edited = edit(text.clone());
+    assert_ne!(text, edited, "the edit changed nothing");
+    std::fs::write(path, edited).unwrap();
+}
+
+/// The last manifest's entry for `table.column`.
+fn manifest_column(dir: &Path, table: &str, column: &str) -> serde_json::Value {
+    let out = datamask(dir).args(["audit", "show", "1"]).output().unwrap();
+    assert!(out.status.success());
+    let m: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let t = m["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == table)
+        .unwrap();
+    t["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == column)
+        .unwrap()
+        .clone()
+}
+
+#[test]
+fn a_run_whose_config_omits_a_detected_email_column_stops_and_names_it() {
+    let dir = quickstart();
+    // No policy line: the default applies.
+    edit_config(dir.path(), |t| {
+        t.replace("policy: { unlisted_columns: fail_sensitive }\n", "")
+            .replace("      email: { strategy: email, domain: email }   # one domain: same address, same mask\n", "")
+    });
+    for args in [&["run", "--yes"][..], &["run", "--dry-run"], &["check"]] {
+        let out = datamask(dir.path())
+            .env("DATAMASK_KEY", KEY)
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let text = String::from_utf8_lossy(if args[0] == "check" {
+            &out.stdout
+        } else {
+            &out.stderr
+        })
+        .to_string();
+        assert!(
+            text.contains("1 unlisted column looks sensitive"),
+            "{args:?}: {text}"
+        );
+        assert!(
+            text.contains("customers.email: email certain"),
+            "{args:?}: {text}"
+        );
+        // The suggested rule, ready to paste, and the ways out.
+        assert!(
+            text.contains("email: { strategy: \"email\", domain: \"email\" }"),
+            "{text}"
+        );
+        assert!(text.contains("unlisted_columns: preserve"), "{text}");
+        assert!(!text.contains("danielle.johnson@example.com"), "{text}");
+    }
+    assert!(!dir.path().join("masked.db").exists(), "nothing written");
+    assert!(!dir.path().join(".datamask").exists(), "no manifest");
+}
+
+#[test]
+fn a_preserve_rule_with_a_reason_lets_a_sensitive_column_through_and_is_recorded() {
+    let dir = quickstart();
+    edit_config(dir.path(), |t| {
+        t.replace(
+            "      email: { strategy: email, domain: email }   # one domain: same address, same mask\n",
+            "      email: { strategy: preserve, reason: \"test accounts only\" }\n",
+        )
+    });
+    run_ok(dir.path(), KEY, &[]);
+    let email = manifest_column(dir.path(), "customers", "email");
+    assert_eq!(email["strategy"], "preserve");
+    assert_eq!(email["origin"], "rule");
+    assert_eq!(email["reason"], "test accounts only");
+    // Columns without a reason carry none.
+    assert!(manifest_column(dir.path(), "customers", "phone")
+        .get("reason")
+        .is_none());
+}
+
+#[test]
+fn policy_preserve_copies_unlisted_sensitive_columns_and_the_manifest_says_so() {
+    let dir = quickstart();
+    edit_config(dir.path(), |t| {
+        t.replace(
+            "policy: { unlisted_columns: fail_sensitive }",
+            "policy: { unlisted_columns: preserve }",
+        )
+        .replace("      email: { strategy: email, domain: email }   # one domain: same address, same mask\n", "")
+    });
+    run_ok(dir.path(), KEY, &[]);
+    let out = datamask(dir.path())
+        .args(["audit", "show", "1"])
+        .output()
+        .unwrap();
+    let m: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(m["unlisted_columns"], "preserve");
+    let email = manifest_column(dir.path(), "customers", "email");
+    assert_eq!(
+        (&email["strategy"], &email["origin"]),
+        (&"preserve".into(), &"policy".into())
+    );
+}
+
+#[test]
+fn fail_closed_covers_query_tables() {
+    let dir = quickstart();
+    edit_config(dir.path(), |t| {
+        t.replace(
+            "  orders:\n",
+            "  contacts:\n    query: \"SELECT id, email AS contact_email FROM customers;\"\n  orders:\n",
+        )
+    });
+    let out = datamask(dir.path())
+        .env("DATAMASK_KEY", KEY)
+        .args(["run", "--dry-run"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("contacts.contact_email: email"), "{err}");
+}

@@ -198,6 +198,24 @@ pub enum UnlistedColumns {
     Preserve,
     /// The run stops and lists them.
     Fail,
+    /// The default (DESIGN invariant "fail closed"): discovery samples the unlisted columns;
+    /// those it classifies `likely` or `certain` stop the run with a suggested rule each, the
+    /// others are copied unchanged.
+    FailSensitive,
+}
+
+impl UnlistedColumns {
+    /// The names `policy.unlisted_columns` accepts.
+    pub const NAMES: [&'static str; 3] = ["fail_sensitive", "fail", "preserve"];
+
+    /// The config name (`fail_sensitive`, `fail`, `preserve`).
+    pub fn name(self) -> &'static str {
+        match self {
+            UnlistedColumns::Preserve => "preserve",
+            UnlistedColumns::Fail => "fail",
+            UnlistedColumns::FailSensitive => "fail_sensitive",
+        }
+    }
 }
 
 /// Run-wide policy.
@@ -211,7 +229,7 @@ pub struct Policy {
 impl Default for Policy {
     fn default() -> Self {
         Policy {
-            unlisted_columns: UnlistedColumns::Preserve,
+            unlisted_columns: UnlistedColumns::FailSensitive,
             production_deny_list: crate::guard::DEFAULT_DENY_LIST
                 .iter()
                 .map(|s| s.to_string())
@@ -327,6 +345,9 @@ pub struct ColumnRule {
     pub options: Options,
     /// Position of each option, for problems found later (e.g. against the column type).
     pub option_pos: Vec<(String, Pos)>,
+    /// Why the rule is what it is (`reason:`), recorded in the audit: mostly for `preserve`
+    /// rules that keep a column discovery flags.
+    pub reason: Option<String>,
 }
 
 impl Config {
@@ -407,7 +428,7 @@ mod tests {
         );
         assert!(c.tables[1].skip);
         assert_eq!(c.key, KeySource::Env("DATAMASK_KEY".into()));
-        assert_eq!(c.policy.unlisted_columns, UnlistedColumns::Preserve);
+        assert_eq!(c.policy.unlisted_columns, UnlistedColumns::FailSensitive);
     }
 
     #[test]
@@ -465,6 +486,36 @@ mod tests {
         assert!(messages[2].contains("`query` cannot be used"));
         let d = load(&format!("{BASE}mode: inplace\n")).unwrap_err();
         assert_eq!(d[0].hint.as_deref(), Some("did you mean `in_place`?"));
+    }
+
+    #[test]
+    fn unlisted_policies_and_rule_reasons() {
+        for (name, want) in [
+            ("fail_sensitive", UnlistedColumns::FailSensitive),
+            ("fail", UnlistedColumns::Fail),
+            ("preserve", UnlistedColumns::Preserve),
+        ] {
+            let c = load(&format!("{BASE}policy: {{ unlisted_columns: {name} }}\n")).unwrap();
+            assert_eq!(c.policy.unlisted_columns, want);
+            assert_eq!(want.name(), name);
+        }
+        let c = load(&format!(
+            "{BASE}tables:\n  t:\n    columns:\n      a: {{ strategy: preserve, reason: \"public data\" }}\n      b: email\n"
+        ))
+        .unwrap();
+        let cols = &c.tables[0].columns;
+        assert_eq!(cols[0].reason.as_deref(), Some("public data"));
+        assert!(
+            cols[0].options.0.is_empty(),
+            "reason is not a strategy option"
+        );
+        assert_eq!(cols[1].reason, None);
+        let d = load(&format!(
+            "{BASE}tables:\n  t:\n    columns:\n      a: {{ strategy: preserve, reason: \" \" }}\n"
+        ))
+        .unwrap_err();
+        assert!(d[0].message.contains("`reason` is empty"), "{d:?}");
+        assert_eq!(d[0].pos.line, 6);
     }
 
     #[test]

@@ -351,13 +351,12 @@ impl Walker<'_> {
         for (k, v) in self.map(node, "`policy`", POLICY_KEYS) {
             match k {
                 "unlisted_columns" => {
-                    match self
-                        .choice(v, "unlisted_columns", &["preserve", "fail"])?
-                        .as_str()
-                    {
-                        "fail" => policy.unlisted_columns = UnlistedColumns::Fail,
-                        _ => policy.unlisted_columns = UnlistedColumns::Preserve,
-                    }
+                    let name = self.choice(v, "unlisted_columns", &UnlistedColumns::NAMES)?;
+                    policy.unlisted_columns = match name.as_str() {
+                        "fail" => UnlistedColumns::Fail,
+                        "preserve" => UnlistedColumns::Preserve,
+                        _ => UnlistedColumns::FailSensitive,
+                    };
                 }
                 _ => policy.production_deny_list = self.words(v, "`production_deny_list`")?,
             }
@@ -538,7 +537,7 @@ impl Walker<'_> {
                 };
                 let opts = entries
                     .iter()
-                    .filter(|(k, _)| k.as_str() != Some("strategy"));
+                    .filter(|(k, _)| !matches!(k.as_str(), Some("strategy" | "reason")));
                 (s, opts.map(|(k, v)| (k, v)).collect())
             }
             NodeKind::Null => {
@@ -560,6 +559,7 @@ impl Walker<'_> {
                 return None;
             }
         };
+        let reason = self.reason(node);
         let strategy = self.strategy(name_node)?;
         let mut options = BTreeMap::new();
         let mut option_pos = Vec::new();
@@ -597,7 +597,22 @@ impl Walker<'_> {
             strategy,
             options,
             option_pos,
+            reason,
         })
+    }
+
+    /// The `reason:` of a long-form rule: a non-empty string, kept for the audit.
+    fn reason(&mut self, rule: &Node) -> Option<String> {
+        let NodeKind::Map(entries) = &rule.kind else {
+            return None;
+        };
+        let (_, v) = entries.iter().find(|(k, _)| k.as_str() == Some("reason"))?;
+        let text = self.string(v, "`reason`")?;
+        if text.trim().is_empty() {
+            self.err(v.pos, "`reason` is empty; say why, or leave it out");
+            return None;
+        }
+        Some(text.trim().to_string())
     }
 
     fn strategy(&mut self, node: &Node) -> Option<&'static StrategyInfo> {

@@ -72,7 +72,8 @@ pub struct TablePlan {
 pub enum Origin {
     /// A rule in the config.
     Rule,
-    /// No rule: `policy.unlisted_columns: preserve`.
+    /// No rule: copied unchanged under `policy.unlisted_columns` (`preserve`, or
+    /// `fail_sensitive` when discovery found nothing sensitive in the column).
     Policy,
     /// No rule of its own: the rule of a column it is linked to (see `inherited_from`).
     Inherited,
@@ -103,6 +104,9 @@ pub struct ColumnPlan {
     /// How the output is made to fit the target column, when it has limits.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fit: Option<String>,
+    /// The rule's `reason:` (why a sensitive-looking column is kept, for instance).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
     #[serde(skip)]
     pub info: &'static StrategyInfo,
     /// The column the strategy is built for: this column with the tightest limits of every
@@ -336,6 +340,7 @@ fn preserved(schema: &TableSchema, col: &Column) -> ColumnPlan {
         via: None,
         unique: None,
         fit: None,
+        reason: None,
         info: datamask_strategies::lookup("preserve").expect("preserve is registered"),
         fit_column: col.clone(),
         rule_pos: None,
@@ -415,6 +420,7 @@ fn column_from_rule(
         via: None,
         unique: None,
         fit: None,
+        reason: rule.reason.clone(),
         info,
         fit_column: col.clone(),
         rule_pos: Some(rule.pos),
