@@ -1524,7 +1524,7 @@ fn secrets_and_original_values_never_reach_any_artifact() {
         ("prod.yaml", format!("version: 1\nsource: \"{src_url}\"\ntarget: \"postgres://app:{PASSWORD}@db-prod.internal/app\"\n{rules}")),
         ("down.yaml", format!("version: 1\nsource: \"postgres://app:{PASSWORD}@127.0.0.1:1/nowhere\"\ntarget: \"sqlite://x.db\"\n")),
         ("badrule.yaml", format!("version: 1\nsource: \"{src_url}\"\ntarget: \"sqlite://bad.db\"\ntables:\n  public.customers:\n    columns:\n      email: {{ strategy: numeric }}\n      nope: email\n")),
-        ("badvalue.yaml", format!("version: 1\nsource: \"{src_url}\"\ntarget: \"sqlite://bad2.db\"\ntables:\n  public.customers:\n    columns:\n      notes: date_shift\n")),
+        ("badvalue.yaml", format!("version: 1\nsource: \"{src_url}\"\ntarget: \"sqlite://bad2.db\"\npolicy: {{ unlisted_columns: preserve }}\ntables:\n  public.customers:\n    columns:\n      notes: date_shift\n")),
     ];
     let written_by_test: Vec<PathBuf> = configs.iter().map(|(f, _)| dir.path().join(f)).collect();
     for (file, text) in &configs {
