@@ -665,7 +665,7 @@ INSERT INTO orders (customer_id, total) VALUES (1, 99.99), (2, 0.01), (1, 5);
 
 fn zoo_config(source: &str, target: &str, prefix: &str) -> String {
     format!(
-        "version: 1\nsource: \"{source}\"\ntarget: {target}\ntables:\n  {prefix}customers:\n    columns:\n      email: email\n      name: {{ strategy: token, length: 6 }}\n"
+        "version: 1\nsource: \"{source}\"\ntarget: {target}\npolicy: {{ unlisted_columns: preserve }}\ntables:\n  {prefix}customers:\n    columns:\n      email: email\n      name: {{ strategy: token, length: 6 }}\n"
     )
 }
 
@@ -862,7 +862,8 @@ fn mysql_zoo_to_pg_parquet_and_csv() {
     assert!(dir.path().join("pq/orders.parquet").is_file());
     std::fs::write(
         dir.path().join("back.yaml"),
-        "version: 1\nsource: { url: \"pq/\", format: parquet }\ntarget: \"sqlite://back.db\"\n",
+        // The Parquet files hold masked data already: copy it back as it is.
+        "version: 1\nsource: { url: \"pq/\", format: parquet }\ntarget: \"sqlite://back.db\"\npolicy: { unlisted_columns: preserve }\n",
     )
     .unwrap();
     // `--no-verify`: SQLite cannot hold the unsigned 18446744073709551615 exactly (it becomes a
