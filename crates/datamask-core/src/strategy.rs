@@ -72,6 +72,22 @@ pub trait Strategy: Send + Sync {
         }
     }
 
+    /// Transforms a whole column of values (NULLs included) with one context. The default
+    /// applies [`Strategy::apply`] to each value; strategies with a per-call cost (an external
+    /// program) override it to work a batch at a time. The error carries the position of the
+    /// value it concerns.
+    fn apply_column(
+        &self,
+        values: &[Value],
+        ctx: &ApplyCtx<'_>,
+    ) -> Result<Vec<Value>, (usize, String)> {
+        values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| self.apply(v, ctx).map_err(|e| (i, e)))
+            .collect()
+    }
+
     /// The other columns of the row this strategy reads. Empty for almost all strategies;
     /// the engine gives [`Strategy::apply_row`] the row for those that read some, and masks
     /// the columns read as `masked` first.

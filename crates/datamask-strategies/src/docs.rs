@@ -165,7 +165,18 @@ pub fn render_markdown() -> String {
          Generated from the strategy registry (`datamask-strategies`); do not edit by hand.\n\n\
          Every strategy is deterministic: the same master key, domain, options and input give \
          the same output. Keyed strategies change output when the key changes. NULL stays \
-         NULL unless `keep_null: false`.\n\n## Contents\n\n",
+         NULL unless `keep_null: false`.\n\n\
+         - **Arrays.** On a PostgreSQL array column (`text[]`, `int[]`, ...) every strategy \
+         masks element by element; NULL elements stay NULL and the nesting is kept.\n\
+         - **JSON.** To mask values inside documents and keep the rest, use \
+         [`json_path`](#json_path); [`json`](#json) replaces whole documents.\n\
+         - **Rows.** [`copy`](#copy), [`template`](#template), \
+         [`pattern_based`](#pattern_based) and [`name_fallback`](#name_fallback) read other \
+         columns of the same row (masked values by default).\n\
+         - **Plug-ins.** [`service`](#service) (alias `external`) runs your own program; its \
+         protocol is in [plugins.md](plugins.md).\n\
+         - **Locales.** Dictionaries and their sources: [locales.md](locales.md).\n\n\
+         ## Contents\n\n",
     );
     out.push_str("- [Common options](#common-options)\n");
     for s in registry() {

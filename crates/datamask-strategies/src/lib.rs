@@ -30,11 +30,13 @@ use datamask_core::strategy::{
 };
 use datamask_core::{ApplyCtx, Value};
 
+mod arrays;
 mod basic;
 mod blobs;
 mod company;
 mod dates;
 mod docs;
+mod external;
 mod finance;
 mod fpe;
 mod gen;
@@ -42,6 +44,7 @@ mod generalize;
 mod geo;
 mod hashing;
 mod internet;
+mod json_path;
 pub mod locale;
 mod masking;
 mod misc;
@@ -50,6 +53,7 @@ mod network;
 mod numbers;
 mod person;
 mod places;
+mod redact;
 mod rowwise;
 mod text;
 mod token;
@@ -139,6 +143,10 @@ static REGISTRY: &[StrategyInfo] = &[
     text::JSON,
     text::FILE,
     blobs::BYTES_PLACEHOLDER,
+    redact::REDACT_TEXT,
+    // Structured values and plug-ins.
+    json_path::JSON_PATH,
+    external::SERVICE,
     // Plumbing.
     basic::CONSTANT,
     basic::NULL,
@@ -421,6 +429,7 @@ pub fn build(
         keep_null: options.bool_or("keep_null", true),
         null_probability: options.float_or("null_probability", 0.0),
         text_column: ctx.column.data_type.family() == "text",
+        array_column: arrays::is_array_column(ctx.column),
     }))
 }
 
@@ -436,10 +445,39 @@ struct Wrapped {
     keep_null: bool,
     null_probability: f64,
     text_column: bool,
+    /// A PostgreSQL array column: values are array literals masked element by element.
+    array_column: bool,
+}
+
+impl Wrapped {
+    /// Masks each element of an array literal (NULL elements stay NULL; `null_probability`
+    /// applies per element).
+    fn apply_elements(&self, literal: &str, ctx: &ApplyCtx<'_>) -> Result<Value, String> {
+        let elems =
+            arrays::parse(literal).ok_or_else(|| "not a PostgreSQL array literal".to_string())?;
+        let masked = arrays::map(elems, &mut |item| {
+            let v = Value::Text(item);
+            if self.null_probability > 0.0
+                && self.prf.unit("null_probability", &v) < self.null_probability
+            {
+                return Ok(None);
+            }
+            match self.inner.apply_value(&v, ctx)? {
+                Value::Null => Ok(None),
+                other => Ok(Some(other.to_string())),
+            }
+        })?;
+        Ok(Value::Text(arrays::render(&masked)))
+    }
 }
 
 impl Strategy for Wrapped {
     fn apply_value(&self, value: &Value, ctx: &ApplyCtx<'_>) -> Result<Value, String> {
+        if self.array_column {
+            if let Value::Text(literal) = value {
+                return self.apply_elements(literal, ctx);
+            }
+        }
         if self.null_probability > 0.0
             && self.prf.unit("null_probability", value) < self.null_probability
         {
@@ -468,6 +506,49 @@ impl Strategy for Wrapped {
 
     fn row_inputs(&self) -> Vec<RowInput> {
         self.inner.row_inputs()
+    }
+
+    /// Batches go to the inner strategy whole (an external program runs once per batch);
+    /// NULLs, `keep_null` and `null_probability` are settled here first, and array columns
+    /// go element by element.
+    fn apply_column(
+        &self,
+        values: &[Value],
+        ctx: &ApplyCtx<'_>,
+    ) -> Result<Vec<Value>, (usize, String)> {
+        if self.array_column {
+            return values
+                .iter()
+                .enumerate()
+                .map(|(i, v)| self.apply(v, ctx).map_err(|e| (i, e)))
+                .collect();
+        }
+        let mut out: Vec<Option<Value>> = vec![None; values.len()];
+        let mut todo: Vec<(usize, Value)> = Vec::new();
+        for (i, v) in values.iter().enumerate() {
+            if v.is_null() {
+                if !self.keep_null && self.text_column {
+                    todo.push((i, Value::text("")));
+                } else {
+                    out[i] = Some(self.inner.apply(v, ctx).map_err(|e| (i, e))?);
+                }
+            } else if self.null_probability > 0.0
+                && self.prf.unit("null_probability", v) < self.null_probability
+            {
+                out[i] = Some(Value::Null);
+            } else {
+                todo.push((i, v.clone()));
+            }
+        }
+        let inputs: Vec<Value> = todo.iter().map(|(_, v)| v.clone()).collect();
+        let masked = self
+            .inner
+            .apply_column(&inputs, ctx)
+            .map_err(|(k, e)| (todo.get(k).map_or(k, |(i, _)| *i), e))?;
+        for ((i, _), v) in todo.iter().zip(masked) {
+            out[*i] = Some(v);
+        }
+        Ok(out.into_iter().map(|v| v.unwrap_or(Value::Null)).collect())
     }
 
     /// As [`Wrapped::apply`], with the row passed through.
@@ -521,6 +602,34 @@ pub(crate) fn example_options(name: &str) -> Options {
             "values",
             OptionValue::List(
                 ["bronze", "silver", "gold"]
+                    .into_iter()
+                    .map(|s| OptionValue::String(s.into()))
+                    .collect(),
+            ),
+        ),
+        "json_path" => {
+            let rule = |pairs: &[(&str, OptionValue)]| {
+                OptionValue::Map(
+                    pairs
+                        .iter()
+                        .map(|(k, v)| (k.to_string(), v.clone()))
+                        .collect(),
+                )
+            };
+            let s = |x: &str| OptionValue::String(x.into());
+            set(
+                "paths",
+                OptionValue::List(vec![
+                    rule(&[("path", s("$.email")), ("strategy", s("email"))]),
+                    rule(&[("path", s("$.name")), ("strategy", s("first_name"))]),
+                    rule(&[("path", s("$.ssn")), ("delete", OptionValue::Bool(true))]),
+                ]),
+            );
+        }
+        "service" => set(
+            "command",
+            OptionValue::List(
+                ["sed", "s/@[a-z.]*/@example.com/"]
                     .into_iter()
                     .map(|s| OptionValue::String(s.into()))
                     .collect(),

@@ -935,6 +935,31 @@ fn mask_batch(
         // The fit column: identical for every column sharing this transform.
         let column = &table.columns[c.index].fit_column;
         let input = &batch.columns[c.index];
+        let value_error = |i: usize, message: String| datamask_core::Error::Value {
+            table: table.name.clone(),
+            column: table.columns[c.index].name.clone(),
+            row: row_label(table, &batch, i, first_row),
+            message,
+        };
+        if c.inputs.is_empty() && c.key_index.is_none() {
+            // The whole column at once: strategies with a per-call cost (an external
+            // program) work a batch at a time.
+            let ctx = ApplyCtx {
+                column,
+                row_key: None,
+            };
+            let values = c
+                .strategy
+                .apply_column(input, &ctx)
+                .map_err(|(i, message)| value_error(i, message))?;
+            let out = values
+                .into_iter()
+                .enumerate()
+                .map(|(i, v)| c.fitter.fit(v).map_err(|message| value_error(i, message)))
+                .collect::<Result<Vec<_>, _>>()?;
+            masked.push((c.index, out));
+            continue;
+        }
         let mut out = Vec::with_capacity(input.len());
         for (i, value) in input.iter().enumerate() {
             let ctx = ApplyCtx {
@@ -952,14 +977,9 @@ fn mask_batch(
                 };
                 c.strategy.apply_row(value, &ctx, &row)
             };
-            let v = applied.and_then(|v| c.fitter.fit(v)).map_err(|message| {
-                datamask_core::Error::Value {
-                    table: table.name.clone(),
-                    column: table.columns[c.index].name.clone(),
-                    row: row_label(table, &batch, i, first_row),
-                    message,
-                }
-            })?;
+            let v = applied
+                .and_then(|v| c.fitter.fit(v))
+                .map_err(|message| value_error(i, message))?;
             out.push(v);
         }
         masked.push((c.index, out));

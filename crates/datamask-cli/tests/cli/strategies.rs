@@ -89,3 +89,141 @@ fn a_row_strategy_naming_a_missing_column_is_a_config_error() {
     assert!(err.contains("reads column `frist`"), "{err}");
     assert!(err.contains("did you mean `first`?"), "{err}");
 }
+
+/// PostgreSQL arrays element by element, JSONB paths, free-text redaction and an external
+/// plug-in, in one PostgreSQL-to-PostgreSQL run.
+#[test]
+fn structured_values_and_plugins_on_postgres() {
+    use super::{psql, PgDb};
+    let src = PgDb::new("strsrc");
+    psql(
+        &src.0,
+        "CREATE TABLE people (id int PRIMARY KEY, emails text[], scores int[], profile jsonb,
+           note text, code text);
+         INSERT INTO people VALUES
+           (1, ARRAY['alice@corp.test', NULL, 'al@corp.test'], ARRAY[10, 20],
+            '{\"name\": \"Alice\", \"email\": \"alice@corp.test\", \"ssn\": \"123-45-6789\", \"vip\": true}',
+            'Call +1 (415) 555-0132 or mail alice@corp.test. Card 4111 1111 1111 1111.', 'A-1'),
+           (2, '{}', NULL, '{\"name\": \"Bob\"}', 'nothing personal here', 'B-2');",
+    );
+    let dst = PgDb::new("strdst");
+    let dir = tempfile::tempdir().unwrap();
+    let plugin = format!(
+        "{}/../datamask-strategies/testdata/plugins/keyed_token.py",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let cfg = format!(
+        "version: 1\nsource: \"{}\"\ntarget: \"{}\"\ntables:\n  public.people:\n    columns:\n      \
+         emails: {{ strategy: email, domain: email }}\n      \
+         scores: {{ strategy: numeric, min: 0, max: 9 }}\n      \
+         profile:\n        strategy: json_path\n        paths:\n          \
+         - {{ path: \"$.email\", strategy: email }}\n          \
+         - {{ path: \"$.name\", strategy: first_name }}\n          \
+         - {{ path: \"$.ssn\", delete: true }}\n      \
+         note: redact_text\n      \
+         code: {{ strategy: external, command: [python3, \"{plugin}\"] }}\n",
+        src.url(),
+        dst.url()
+    );
+    std::fs::write(dir.path().join("datamask.yaml"), cfg).unwrap();
+    let out = datamask(dir.path())
+        .env("DATAMASK_KEY", KEY)
+        .args(["run", "--yes"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let get = |sql: &str| psql(&dst.0, sql).trim().to_string();
+    // Arrays: same length, NULL elements kept, every element masked like the email column.
+    assert_eq!(
+        get("SELECT array_length(emails, 1) FROM people WHERE id = 1"),
+        "3"
+    );
+    assert_eq!(
+        get("SELECT emails[2] IS NULL FROM people WHERE id = 1"),
+        "t"
+    );
+    let first = get("SELECT emails[1] FROM people WHERE id = 1");
+    assert!(
+        first.contains('@') && !first.contains("corp.test"),
+        "{first}"
+    );
+    assert_eq!(get("SELECT emails FROM people WHERE id = 2"), "{}");
+    let scores = get("SELECT scores FROM people WHERE id = 1");
+    assert!(
+        scores.starts_with('{') && scores.split(',').count() == 2,
+        "{scores}"
+    );
+    // JSONB: paths masked, ssn deleted, the rest kept.
+    assert_eq!(get("SELECT profile ? 'ssn' FROM people WHERE id = 1"), "f");
+    assert_eq!(
+        get("SELECT profile->>'vip' FROM people WHERE id = 1"),
+        "true"
+    );
+    let masked_email = get("SELECT profile->>'email' FROM people WHERE id = 1");
+    assert!(
+        masked_email.contains('@') && !masked_email.contains("corp.test"),
+        "{masked_email}"
+    );
+    assert_ne!(
+        get("SELECT profile->>'name' FROM people WHERE id = 1"),
+        "Alice"
+    );
+    // Free text: personal data replaced in place, the rest of the text kept.
+    let note = get("SELECT note FROM people WHERE id = 1");
+    assert!(
+        note.starts_with("Call +1 (") && note.contains(" or mail "),
+        "{note}"
+    );
+    assert!(!note.contains("alice@corp.test"), "{note}");
+    assert!(
+        !note.contains("555-0132") && !note.contains("4111 1111 1111 1111"),
+        "{note}"
+    );
+    assert_eq!(
+        get("SELECT note FROM people WHERE id = 2"),
+        "nothing personal here"
+    );
+    // The plug-in's keyed tokens.
+    let code = get("SELECT string_agg(code, ',' ORDER BY id) FROM people");
+    assert!(
+        code.split(',')
+            .all(|c| c.starts_with("tok-") && c.len() == 16),
+        "{code}"
+    );
+}
+
+/// A plug-in that misbehaves stops the run with a clear error and writes nothing.
+#[test]
+fn a_misbehaving_plugin_stops_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "in/people.csv", "id,code\n1,A-1\n2,B-2\n");
+    let plugin = format!(
+        "{}/../datamask-strategies/testdata/plugins/drop_last_line.sh",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    write(
+        dir.path(),
+        "datamask.yaml",
+        &format!(
+            "version: 1\nsource: in/\ntarget: {{ url: out/, format: csv }}\ntables:\n  people:\n    columns:\n      \
+             code: {{ strategy: service, command: [sh, \"{plugin}\"] }}\n"
+        ),
+    );
+    let out = datamask(dir.path())
+        .env("DATAMASK_KEY", KEY)
+        .args(["run", "--yes"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("column `code`") && err.contains("answered 1 line(s) for 2 value(s)"),
+        "{err}"
+    );
+    assert!(!err.contains("A-1") && !err.contains("B-2"), "{err}");
+    assert!(!dir.path().join("out/people.csv").exists());
+}

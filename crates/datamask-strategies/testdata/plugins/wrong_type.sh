@@ -1,0 +1,3 @@
+#!/bin/sh
+# Misbehaves: answers text where numbers are expected.
+exec sed 's/.*/{"value": "abc"}/'
