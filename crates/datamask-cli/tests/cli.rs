@@ -1178,6 +1178,7 @@ fn verification_is_clean_across_engines() {
     let targets = [
         "sqlite://out.db".to_string(),
         "{ url: csv/, format: csv }".into(),
+        "{ url: csvnh/, format: csv, header: false, delimiter: \";\" }".into(),
         "{ url: jsonl/, format: jsonl }".into(),
         "{ url: parquet/, format: parquet }".into(),
         format!("\"{}\"", pg_out.url()),

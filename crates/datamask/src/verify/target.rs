@@ -96,6 +96,44 @@ pub(crate) fn find_table<'t>(tables: &'t [TableSchema], name: &str) -> Option<&'
         .or_else(|| tables.iter().find(|t| bare(&t.name) == bare(name)))
 }
 
+/// Where each source column is in the target table: by name, or by position when no name
+/// matches and the counts agree (a CSV target written without a header reads back as
+/// `column_1`, `column_2`...).
+pub(crate) struct ColumnMap {
+    names: Vec<String>,
+    map: Vec<Option<usize>>,
+}
+
+impl ColumnMap {
+    pub(crate) fn new(source: &TableSchema, target: &TableSchema) -> ColumnMap {
+        let mut map: Vec<Option<usize>> = source
+            .columns
+            .iter()
+            .map(|c| target.column_index(&c.name))
+            .collect();
+        if map.iter().all(Option::is_none) && source.columns.len() == target.columns.len() {
+            map = (0..source.columns.len()).map(Some).collect();
+        }
+        ColumnMap {
+            names: source.columns.iter().map(|c| c.name.clone()).collect(),
+            map,
+        }
+    }
+
+    /// The target index of source column `c`.
+    fn at(&self, c: usize) -> Option<usize> {
+        self.map.get(c).copied().flatten()
+    }
+
+    /// The target index of the source column called `name`.
+    pub(crate) fn index(&self, name: &str) -> Option<usize> {
+        self.names
+            .iter()
+            .position(|n| n == name)
+            .and_then(|c| self.at(c))
+    }
+}
+
 /// Reads one target table batch by batch.
 fn for_each_batch(
     source: &mut dyn Source,
@@ -123,7 +161,7 @@ struct Labeler {
 }
 
 impl Labeler {
-    fn new(plan: &TablePlan, target: &TableSchema) -> Labeler {
+    fn new(plan: &TablePlan, columns: &ColumnMap) -> Labeler {
         let pk = &plan.schema.primary_key;
         let public = !pk.is_empty()
             && pk.iter().all(|k| {
@@ -133,7 +171,7 @@ impl Labeler {
             });
         let pk = if public {
             pk.iter()
-                .filter_map(|k| target.column_index(k).map(|i| (k.clone(), i)))
+                .filter_map(|k| columns.index(k).map(|i| (k.clone(), i)))
                 .collect()
         } else {
             Vec::new()
@@ -163,6 +201,7 @@ pub(crate) struct TableScan<'a> {
     target: TableSchema,
     /// Source column index -> target column index.
     map: Vec<Option<usize>>,
+    columns: ColumnMap,
     labeler: Labeler,
     not_null: Vec<(usize, u64, Vec<String>)>,
     uniques: Vec<Unique>,
@@ -184,11 +223,8 @@ impl<'a> TableScan<'a> {
         target: &TableSchema,
     ) -> TableScan<'a> {
         let schema = &plan.schema;
-        let map: Vec<Option<usize>> = schema
-            .columns
-            .iter()
-            .map(|c| target.column_index(&c.name))
-            .collect();
+        let columns = ColumnMap::new(schema, target);
+        let map: Vec<Option<usize>> = (0..schema.columns.len()).map(|c| columns.at(c)).collect();
         let not_null = schema
             .columns
             .iter()
@@ -214,12 +250,11 @@ impl<'a> TableScan<'a> {
         let rows = expect.rows as usize;
         let uniques = keys
             .into_iter()
-            .filter_map(|columns| {
-                let idx: Option<Vec<usize>> =
-                    columns.iter().map(|c| target.column_index(c)).collect();
+            .filter_map(|cols| {
+                let idx: Option<Vec<usize>> = cols.iter().map(|c| columns.index(c)).collect();
                 Some(Unique {
                     idx: idx?,
-                    columns,
+                    columns: cols,
                     bloom: Bloom::new(rows, budget),
                     candidates: HashMap::new(),
                     overflow: false,
@@ -232,9 +267,10 @@ impl<'a> TableScan<'a> {
             index,
             plan,
             expect,
-            labeler: Labeler::new(plan, target),
+            labeler: Labeler::new(plan, &columns),
             target: target.clone(),
             map,
+            columns,
             not_null,
             uniques,
             unexpected: expect.masked.iter().map(|_| (0, Vec::new())).collect(),
@@ -303,11 +339,7 @@ impl<'a> TableScan<'a> {
 
     fn parent_row(&mut self, batch: &Batch, i: usize, parents: &mut [ParentKey]) {
         for p in parents.iter_mut().filter(|p| p.table == self.plan.name) {
-            let idx: Option<Vec<usize>> = p
-                .columns
-                .iter()
-                .map(|c| self.target.column_index(c))
-                .collect();
+            let idx: Option<Vec<usize>> = p.columns.iter().map(|c| self.columns.index(c)).collect();
             if let Some(d) = idx.and_then(|idx| tuple_digest(self.hasher, batch, i, &idx)) {
                 p.bloom.insert(&d);
             }
@@ -502,6 +534,7 @@ impl<'a> TableScan<'a> {
                     .filter(|u| !u.candidates.is_empty() || u.overflow)
                     .collect(),
                 labeler: self.labeler,
+                columns: self.columns,
             },
         )
     }
@@ -525,6 +558,7 @@ fn tuple_digest(hasher: &Hasher, batch: &Batch, i: usize, idx: &[usize]) -> Opti
 pub(crate) struct Pass2 {
     uniques: Vec<Unique>,
     labeler: Labeler,
+    columns: ColumnMap,
 }
 
 /// A foreign key of a table, with the parent filter it is checked against.
@@ -553,7 +587,7 @@ impl Pass2 {
     ) -> datamask_core::Result<Vec<Finding>> {
         let child_idx: Vec<Option<Vec<usize>>> = children
             .iter()
-            .map(|k| k.columns.iter().map(|c| target.column_index(c)).collect())
+            .map(|k| k.columns.iter().map(|c| self.columns.index(c)).collect())
             .collect();
         let mut dup_rows: Vec<Vec<String>> = self.uniques.iter().map(|_| Vec::new()).collect();
         for_each_batch(source, target, batch_size, |batch, first| {
