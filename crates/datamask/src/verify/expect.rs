@@ -14,9 +14,9 @@ use std::collections::{BinaryHeap, HashMap};
 
 /// How rows of a table are matched between source and target: by the (masked) primary key,
 /// or by position when the table has none.
-pub(crate) fn row_key(
+pub(crate) fn row_key<S: AsRef<str>>(
     pk: &[usize],
-    value: impl Fn(usize) -> Option<String>,
+    value: impl Fn(usize) -> Option<S>,
     ordinal: u64,
 ) -> Vec<u8> {
     if pk.is_empty() {
@@ -28,6 +28,7 @@ pub(crate) fn row_key(
     for &i in pk {
         match value(i) {
             Some(s) => {
+                let s: &str = s.as_ref();
                 out.extend_from_slice(&(s.len() as u64).to_be_bytes());
                 out.extend_from_slice(s.as_bytes());
             }
@@ -39,12 +40,12 @@ pub(crate) fn row_key(
 
 /// The digest of "row `key` holds `value`" for the expected-cell filters.
 pub(crate) fn cell_digest(hasher: &Hasher, key: &[u8], value: &str) -> Digest {
-    let mut buf = Vec::with_capacity(key.len() + value.len() + 9);
-    buf.extend_from_slice(&(key.len() as u64).to_be_bytes());
-    buf.extend_from_slice(key);
-    buf.push(0xfe);
-    buf.extend_from_slice(value.as_bytes());
-    hasher.digest(&buf)
+    hasher.digest_parts(&[
+        &(key.len() as u64).to_be_bytes(),
+        key,
+        &[0xfe],
+        value.as_bytes(),
+    ])
 }
 
 /// One sampled row: its rank, key, and the digest of every column's masked value.

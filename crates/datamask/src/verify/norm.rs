@@ -11,14 +11,19 @@
 //!
 //! Knowing the source column's type ([`normalize_as`]) settles what text cannot: floats are
 //! compared at the precision their type has (6 significant digits for 32-bit floats, which
-//! MySQL prints with 6; every digit for 64-bit ones), JSON documents by their content (keys sorted, no whitespace), binary data by its
-//! hex digits (`\x0102`, `0102`).
+//! MySQL prints with 6; every digit for 64-bit ones), JSON documents by their content (keys
+//! sorted, no whitespace), binary data by its hex digits (`\x0102`, `0102`).
 
 use datamask_core::{DataType, Value};
+use std::borrow::Cow;
+
+/// A normalised value: borrowed from the value when it is already in normal form (most text),
+/// so the verifier's hot loop does not allocate for it.
+pub type Norm<'a> = Cow<'a, str>;
 
 /// The normalised form of `v` as a value of a column of type `ty` (see the module docs), or
 /// `None` for NULL.
-pub fn normalize_as(v: &Value, ty: &DataType) -> Option<String> {
+pub fn normalize_as<'a>(v: &'a Value, ty: &DataType) -> Option<Norm<'a>> {
     if v.is_null() {
         return None;
     }
@@ -42,7 +47,10 @@ pub fn normalize_as(v: &Value, ty: &DataType) -> Option<String> {
         },
         _ => None,
     };
-    special.or_else(|| normalize(v))
+    match special {
+        Some(s) => Some(Cow::Owned(s)),
+        None => normalize(v),
+    }
 }
 
 fn as_f64(v: &Value) -> Option<f64> {
@@ -57,16 +65,16 @@ fn as_f64(v: &Value) -> Option<f64> {
 }
 
 /// The normalised form of `v`, or `None` for NULL.
-pub fn normalize(v: &Value) -> Option<String> {
+pub fn normalize(v: &Value) -> Option<Norm<'_>> {
     Some(match v {
         Value::Null => return None,
-        Value::Bool(b) => if *b { "1" } else { "0" }.to_string(),
-        Value::Int(i) => i.to_string(),
-        Value::UInt(u) => u.to_string(),
-        Value::Float(f) => float(*f),
-        Value::Decimal(s) => decimal(s).unwrap_or_else(|| s.clone()),
+        Value::Bool(b) => Cow::Borrowed(if *b { "1" } else { "0" }),
+        Value::Int(i) => Cow::Owned(i.to_string()),
+        Value::UInt(u) => Cow::Owned(u.to_string()),
+        Value::Float(f) => Cow::Owned(float(*f)),
+        Value::Decimal(s) => decimal(s).unwrap_or(Cow::Borrowed(s)),
         Value::Text(s) | Value::Json(s) => text(s),
-        other => text(&other.to_string()),
+        other => Cow::Owned(text(&other.to_string()).into_owned()),
     })
 }
 
@@ -78,15 +86,22 @@ fn float(f: f64) -> String {
     }
 }
 
-/// A plain decimal literal (`-12.50`, `+3`, `0.50`) in shortest form (`-12.5`, `3`, `0.5`).
-fn decimal(s: &str) -> Option<String> {
-    let s = s.trim();
-    let (neg, digits) = match s.as_bytes().first()? {
-        b'-' => (true, &s[1..]),
-        b'+' => (false, &s[1..]),
-        _ => (false, s),
+/// A plain decimal literal (`-12.50`, `+3`, `0.50`) in shortest form (`-12.5`, `3`, `0.5`);
+/// borrowed when it already is.
+fn decimal(s: &str) -> Option<Norm<'_>> {
+    let first = *s.as_bytes().first()?;
+    if !(first.is_ascii_digit() || matches!(first, b'-' | b'+' | b'.')) {
+        return None;
+    }
+    let (neg, plus, digits) = match first {
+        b'-' => (true, false, &s[1..]),
+        b'+' => (false, true, &s[1..]),
+        _ => (false, false, s),
     };
-    let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
+    let (int, frac, dot) = match digits.split_once('.') {
+        Some((i, f)) => (i, f, true),
+        None => (digits, "", false),
+    };
     let plain = |p: &str| p.bytes().all(|b| b.is_ascii_digit());
     // `0102` is a code (or hex), not the number 102: numbers are written without leading zeros.
     if int.is_empty() && frac.is_empty()
@@ -96,47 +111,59 @@ fn decimal(s: &str) -> Option<String> {
     {
         return None;
     }
-    let int = int.trim_start_matches('0');
-    let frac = frac.trim_end_matches('0');
-    let int = if int.is_empty() { "0" } else { int };
-    let body = if frac.is_empty() {
-        int.to_string()
+    let frac_trimmed = frac.trim_end_matches('0');
+    let int_norm = if int.is_empty() { "0" } else { int };
+    let zero = int_norm == "0" && frac_trimmed.is_empty();
+    let changed = plus
+        || int.is_empty()
+        || frac_trimmed.len() != frac.len()
+        || dot && frac.is_empty()
+        || neg && zero;
+    if !changed {
+        return Some(Cow::Borrowed(s));
+    }
+    let body = if frac_trimmed.is_empty() {
+        int_norm.to_string()
     } else {
-        format!("{int}.{frac}")
+        format!("{int_norm}.{frac_trimmed}")
     };
-    Some(if neg && body != "0" {
+    Some(Cow::Owned(if neg && !zero {
         format!("-{body}")
     } else {
         body
-    })
+    }))
 }
 
 /// Text as itself, except plain numbers (shortest form), `true`/`false` (`1`/`0`), ISO
 /// timestamps with a `T` or a UTC suffix (space-separated, no suffix) and UUIDs (lowercase).
-fn text(s: &str) -> String {
+fn text(s: &str) -> Norm<'_> {
     if let Some(d) = decimal(s) {
         return d;
     }
     match s {
-        "true" | "TRUE" => return "1".into(),
-        "false" | "FALSE" => return "0".into(),
+        "true" | "TRUE" => return Cow::Borrowed("1"),
+        "false" | "FALSE" => return Cow::Borrowed("0"),
         _ => {}
     }
     let b = s.as_bytes();
     if b.len() >= 19 && b[4] == b'-' && b[7] == b'-' && (b[10] == b'T' || b[10] == b' ') {
-        let mut t = s.replacen('T', " ", 1);
-        for suffix in ["+00:00", "Z", "+00"] {
-            if let Some(stripped) = t.strip_suffix(suffix) {
-                t = stripped.to_string();
-                break;
-            }
+        let suffix = ["+00:00", "Z", "+00"].iter().find(|x| s.ends_with(*x));
+        if b[10] == b' ' && suffix.is_none() {
+            return Cow::Borrowed(s);
         }
-        return t;
+        let mut t = s.replacen('T', " ", 1);
+        if let Some(x) = suffix {
+            t.truncate(t.len() - x.len());
+        }
+        return Cow::Owned(t);
     }
-    if b.len() == 36 && datamask_core::value::parse_uuid(s).is_some() {
-        return s.to_ascii_lowercase();
+    if b.len() == 36
+        && b.iter().any(u8::is_ascii_uppercase)
+        && datamask_core::value::parse_uuid(s).is_some()
+    {
+        return Cow::Owned(s.to_ascii_lowercase());
     }
-    s.to_string()
+    Cow::Borrowed(s)
 }
 
 #[cfg(test)]
@@ -145,7 +172,7 @@ mod tests {
     use chrono::NaiveDate;
 
     fn n(v: Value) -> String {
-        normalize(&v).unwrap()
+        normalize(&v).unwrap().into_owned()
     }
 
     #[test]
@@ -179,7 +206,7 @@ mod tests {
     fn the_column_type_sets_the_precision_and_form() {
         let f32_ = DataType::Float { bits: 32 };
         let f64_ = DataType::Float { bits: 64 };
-        let a = |v: Value, t: &DataType| normalize_as(&v, t).unwrap();
+        let a = |v: Value, t: &DataType| normalize_as(&v, t).unwrap().into_owned();
         assert_eq!(
             a(Value::Float(9.333333015441895), &f32_),
             a(Value::text("9.33333"), &f32_)
@@ -215,6 +242,19 @@ mod tests {
         assert_eq!(n(Value::text("-0")), "0");
         assert_eq!(n(Value::text("1.2.3")), "1.2.3");
         assert_eq!(n(Value::text("0102")), "0102");
+        assert_eq!(n(Value::text("+1.50")), "1.5");
+        assert_eq!(n(Value::text(".5")), "0.5");
+        assert_eq!(n(Value::text("3.")), "3");
+        assert_eq!(n(Value::text("-0.0")), "0");
+        assert_eq!(n(Value::Decimal("-12.50".into())), "-12.5");
+        assert!(matches!(
+            normalize(&Value::text("12.5")),
+            Some(Cow::Borrowed(_))
+        ));
+        assert!(matches!(
+            normalize(&Value::text("ann@x.org")),
+            Some(Cow::Borrowed(_))
+        ));
         assert_eq!(n(Value::text("")), "");
     }
 }

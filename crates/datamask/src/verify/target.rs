@@ -394,7 +394,10 @@ impl<'a> TableScan<'a> {
 
     /// The type-independent normal form of a value and its digest (for the all-columns check,
     /// which compares values across columns of any type).
-    fn generic(&self, value: &datamask_core::Value) -> Option<(String, Digest)> {
+    fn generic<'v>(
+        &self,
+        value: &'v datamask_core::Value,
+    ) -> Option<(super::norm::Norm<'v>, Digest)> {
         let v = normalize(value)?;
         let d = self.hasher.digest(v.as_bytes());
         Some((v, d))
@@ -546,7 +549,7 @@ fn tuple_digest(hasher: &Hasher, batch: &Batch, i: usize, idx: &[usize]) -> Opti
     if idx.iter().any(|&c| batch.columns[c][i].is_null()) {
         return None;
     }
-    let norm: Vec<Option<String>> = idx
+    let norm: Vec<Option<super::norm::Norm<'_>>> = idx
         .iter()
         .map(|&c| normalize(&batch.columns[c][i]))
         .collect();
