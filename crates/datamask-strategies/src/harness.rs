@@ -641,3 +641,112 @@ fn docs_cover_every_strategy() {
 fn print_markdown() {
     println!("{}", crate::render_markdown());
 }
+
+/// Every strategy of ../shared/STRATEGIES.md sections A-C (and every alias it names) is in
+/// the registry, under that name.
+#[test]
+fn catalogue_covers_the_target_list() {
+    const NAMES: &[&str] = &[
+        // A. Fakers.
+        "email",
+        "first_name",
+        "name",
+        "last_name",
+        "surname",
+        "name_fallback",
+        "age",
+        "phone",
+        "iban",
+        "credit_card",
+        "address",
+        "date",
+        "username",
+        "url",
+        "company",
+        "masking",
+        "password",
+        "ip_address",
+        "mac_address",
+        "uuid",
+        "hash",
+        "hash_preserve",
+        "coordinate",
+        "color",
+        "boolean",
+        "numeric",
+        "file",
+        "json",
+        "text",
+        "html",
+        "enum",
+        "country",
+        "language",
+        "shuffle",
+        "constant",
+        "static_value",
+        "null",
+        "nullify",
+        "copy",
+        "map",
+        "pattern_based",
+        "dni_cif",
+        "utm",
+        "service",
+        "external",
+        // B. Deterministic and format-preserving.
+        "token",
+        "tokenise",
+        "deterministic_token",
+        "fpe",
+        "keep_last",
+        "keep_last4",
+        "mask_keep_last4",
+        "partial",
+        "deterministic_email",
+        "synthetic_card_luhn",
+        "ssn",
+        "nino",
+        "nhs",
+        "sin",
+        "steuer_id",
+        "nir",
+        "codice_fiscale",
+        "dni",
+        "nie",
+        "bsn",
+        "pesel",
+        "aadhaar",
+        "pan",
+        "cpf",
+        "preserve",
+        // C. Numbers, dates, places, text.
+        "noise",
+        "date_shift",
+        "shift_date_user_relative",
+        "generalize",
+        "truncate_ip",
+        "geo_round",
+        "city_shuffle",
+        "region_shuffle",
+        "regex_replace",
+        "template",
+        "json_path",
+        "redact_text",
+        "bytes_placeholder",
+    ];
+    let missing: Vec<&str> = NAMES
+        .iter()
+        .copied()
+        .filter(|n| lookup(n).is_none())
+        .collect();
+    assert!(missing.is_empty(), "not in the registry: {missing:?}");
+    // Every entry documents itself: a description and every option described.
+    for info in registry() {
+        assert!(info.description.len() > 40, "{}", info.name);
+        assert!(
+            info.options.iter().all(|o| !o.description.is_empty()),
+            "{}",
+            info.name
+        );
+    }
+}
