@@ -812,6 +812,8 @@ pub(crate) fn mask_table(
     mut each: impl FnMut(Batch, Originals) -> Result<bool, RunError>,
 ) -> Result<(), RunError> {
     let compiled = compile(table, key)?;
+    // Row rules whose paths cross other tables read them now, before this table's read.
+    let rules = RowsReady::prepare(table, &compiled, source, batch_size)?;
     let read = ReadOptions {
         batch_size,
         filter: table.filter.clone(),
@@ -822,7 +824,12 @@ pub(crate) fn mask_table(
         None => source.read(&table.schema, &read)?,
     };
     for batch in batches {
-        let (batch, originals) = mask_batch(table, &compiled, batch?, rows)?;
+        let batch = rules.keep_rows(batch?);
+        if batch.is_empty() {
+            continue;
+        }
+        let active = rules.active(table, &compiled, &batch);
+        let (batch, originals) = mask_batch(table, &compiled, batch, rows, &active)?;
         rows += batch.len() as u64;
         if !each(batch, originals)? {
             break;
@@ -924,14 +931,107 @@ fn target_schema(schema: &TableSchema, sink_kind: &str) -> TableSchema {
 /// Applies every compiled column to a batch, returning it with the original values of the
 /// columns it replaced (`(column index, values)`, for verification). `first_row` is the 0-based
 /// ordinal of the batch's first row in the table, used to name rows in errors.
+/// A table's row rules and its columns' `when`, ready to evaluate.
+struct RowsReady {
+    keep: Option<crate::rows::Prepared>,
+    include: Option<crate::rows::Prepared>,
+    exclude: Option<crate::rows::Prepared>,
+    /// Per compiled column (same order), its `when`.
+    when: Vec<Option<crate::rows::Prepared>>,
+}
+
+impl RowsReady {
+    fn prepare(
+        table: &TablePlan,
+        compiled: &[Compiled],
+        source: &mut dyn Source,
+        batch_size: usize,
+    ) -> Result<Self, RunError> {
+        let mut ready = |p: &Option<crate::rows::RowPattern>| -> Result<_, RunError> {
+            Ok(match p {
+                Some(p) => Some(p.prepare(source, batch_size)?),
+                None => None,
+            })
+        };
+        Ok(RowsReady {
+            keep: ready(&table.rows.keep)?,
+            include: ready(&table.rows.include)?,
+            exclude: ready(&table.rows.exclude)?,
+            when: compiled
+                .iter()
+                .map(|c| ready(&table.columns[c.index].when))
+                .collect::<Result<_, _>>()?,
+        })
+    }
+
+    /// The batch without the rows a `where` pattern leaves out.
+    fn keep_rows(&self, batch: Batch) -> Batch {
+        let Some(keep) = &self.keep else {
+            return batch;
+        };
+        let kept: Vec<usize> = (0..batch.len())
+            .filter(|&i| keep.matches(&batch, i))
+            .collect();
+        if kept.len() == batch.len() {
+            return batch;
+        }
+        let mut out = Batch::with_capacity(batch.columns.len(), kept.len());
+        for i in kept {
+            out.push_row(batch.row(i).cloned().collect());
+        }
+        out
+    }
+
+    /// Per compiled column, the rows its strategy applies to (`None`: every row).
+    fn active(
+        &self,
+        table: &TablePlan,
+        compiled: &[Compiled],
+        batch: &Batch,
+    ) -> Vec<Option<Vec<bool>>> {
+        let selected: Option<Vec<bool>> =
+            (self.include.is_some() || self.exclude.is_some()).then(|| {
+                (0..batch.len())
+                    .map(|i| {
+                        self.include.as_ref().is_none_or(|p| p.matches(batch, i))
+                            && !self.exclude.as_ref().is_some_and(|p| p.matches(batch, i))
+                    })
+                    .collect()
+            });
+        compiled
+            .iter()
+            .zip(&self.when)
+            .map(|(c, when)| {
+                let table_rows = selected
+                    .as_ref()
+                    .filter(|_| !table.columns[c.index].every_row);
+                match (table_rows, when) {
+                    (None, None) => None,
+                    (rows, when) => Some(
+                        (0..batch.len())
+                            .map(|i| {
+                                rows.is_none_or(|r| r[i])
+                                    && when.as_ref().is_none_or(|w| w.matches(batch, i))
+                            })
+                            .collect(),
+                    ),
+                }
+            })
+            .collect()
+    }
+}
+
 fn mask_batch(
     table: &TablePlan,
     compiled: &[Compiled],
     mut batch: Batch,
     first_row: u64,
+    active: &[Option<Vec<bool>>],
 ) -> Result<(Batch, Originals), RunError> {
     let mut masked: Vec<(usize, Vec<Value>)> = Vec::with_capacity(compiled.len());
-    for c in compiled {
+    for (n, c) in compiled.iter().enumerate() {
+        // Rows the strategy applies to; the others keep their value (row rules, `when`).
+        let is_active = |i: usize| active.get(n).and_then(Option::as_ref).is_none_or(|a| a[i]);
         // The fit column: identical for every column sharing this transform.
         let column = &table.columns[c.index].fit_column;
         let input = &batch.columns[c.index];
@@ -948,20 +1048,29 @@ fn mask_batch(
                 column,
                 row_key: None,
             };
+            let rows: Vec<usize> = (0..input.len()).filter(|&i| is_active(i)).collect();
+            let subset: Vec<Value> = if rows.len() == input.len() {
+                input.clone()
+            } else {
+                rows.iter().map(|&i| input[i].clone()).collect()
+            };
             let values = c
                 .strategy
-                .apply_column(input, &ctx)
-                .map_err(|(i, message)| value_error(i, message))?;
-            let out = values
-                .into_iter()
-                .enumerate()
-                .map(|(i, v)| c.fitter.fit(v).map_err(|message| value_error(i, message)))
-                .collect::<Result<Vec<_>, _>>()?;
+                .apply_column(&subset, &ctx)
+                .map_err(|(k, message)| value_error(rows.get(k).copied().unwrap_or(k), message))?;
+            let mut out = input.clone();
+            for (&i, v) in rows.iter().zip(values) {
+                out[i] = c.fitter.fit(v).map_err(|message| value_error(i, message))?;
+            }
             masked.push((c.index, out));
             continue;
         }
         let mut out = Vec::with_capacity(input.len());
         for (i, value) in input.iter().enumerate() {
+            if !is_active(i) {
+                out.push(value.clone());
+                continue;
+            }
             let ctx = ApplyCtx {
                 column,
                 row_key: c.key_index.map(|k| &batch.columns[k][i]),

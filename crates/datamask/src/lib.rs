@@ -16,6 +16,7 @@ pub mod lock;
 pub mod plan;
 pub mod preview;
 pub mod reports;
+pub mod rows;
 pub mod secrets;
 pub mod verify;
 

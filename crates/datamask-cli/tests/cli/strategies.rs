@@ -227,3 +227,157 @@ fn a_misbehaving_plugin_stops_the_run() {
     assert!(!err.contains("A-1") && !err.contains("B-2"), "{err}");
     assert!(!dir.path().join("out/people.csv").exists());
 }
+
+fn sqlite(path: &Path, sql: &str) {
+    rusqlite::Connection::open(path)
+        .unwrap()
+        .execute_batch(sql)
+        .unwrap();
+}
+
+fn sqlite_rows(path: &Path, sql: &str) -> Vec<Vec<String>> {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    let mut stmt = conn.prepare(sql).unwrap();
+    let n = stmt.column_count();
+    stmt.query_map([], |r| {
+        (0..n)
+            .map(|i| {
+                r.get::<_, rusqlite::types::Value>(i).map(|v| match v {
+                    rusqlite::types::Value::Null => "NULL".to_string(),
+                    rusqlite::types::Value::Integer(i) => i.to_string(),
+                    rusqlite::types::Value::Real(f) => f.to_string(),
+                    rusqlite::types::Value::Text(t) => t,
+                    rusqlite::types::Value::Blob(_) => "<blob>".to_string(),
+                })
+            })
+            .collect()
+    })
+    .unwrap()
+    .map(Result::unwrap)
+    .collect()
+}
+
+/// `where` patterns (with a path through a foreign key) pick the rows kept, `exclude` the rows
+/// left unmasked, and `when` the rows a column's strategy applies to.
+#[test]
+fn row_rules_select_kept_and_masked_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    sqlite(
+        &dir.path().join("src.db"),
+        "CREATE TABLE customers (id INTEGER PRIMARY KEY, email TEXT, country TEXT, role TEXT);
+         INSERT INTO customers VALUES (1, 'ana@corp.test', 'ES', 'user'), (2, 'bob@corp.test', 'FR', 'admin'),
+                                      (3, 'cy@corp.test', 'DE', 'user');
+         CREATE TABLE orders (id INTEGER PRIMARY KEY, customer_id INTEGER REFERENCES customers(id),
+                              status TEXT, total REAL, channel TEXT, note TEXT);
+         INSERT INTO orders VALUES
+           (10, 1, 'paid', 150, 'email', 'mail ana@corp.test'),
+           (11, 1, 'paid', 50, 'phone', 'call ana@corp.test'),
+           (12, 2, 'shipped', 300, 'phone', 'call bob@corp.test'),
+           (13, 3, 'paid', 500, 'email', 'mail cy@corp.test'),
+           (14, 1, 'cancelled', 900, 'email', 'mail ana@corp.test'),
+           (15, 2, 'paid', 120, 'email', 'mail bob@corp.test');",
+    );
+    write(
+        dir.path(),
+        "datamask.yaml",
+        "version: 1\nsource: sqlite://src.db\ntarget: sqlite://out.db\npolicy: { unlisted_columns: preserve }\n\
+         tables:\n  customers:\n    exclude: { role: admin }\n    columns:\n      email: email\n  \
+         orders:\n    where: { status: \"paid|shipped\", total: \">= 100\", customer_id.country: \"ES|FR\" }\n    \
+         columns:\n      note: { strategy: redact_text, mode: label, when: { channel: email } }\n",
+    );
+    let out = datamask(dir.path())
+        .env("DATAMASK_KEY", KEY)
+        .args(["run", "--yes"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let db = dir.path().join("out.db");
+    let orders = sqlite_rows(&db, "SELECT id, note FROM orders ORDER BY id");
+    assert_eq!(
+        orders,
+        vec![
+            vec!["10".to_string(), "mail [EMAIL]".to_string()],
+            vec!["12".to_string(), "call bob@corp.test".to_string()],
+            vec!["15".to_string(), "mail [EMAIL]".to_string()],
+        ]
+    );
+    let customers = sqlite_rows(&db, "SELECT id, email FROM customers ORDER BY id");
+    assert_eq!(customers.len(), 3);
+    assert_ne!(customers[0][1], "ana@corp.test");
+    assert_eq!(
+        customers[1][1], "bob@corp.test",
+        "excluded rows are copied as they are"
+    );
+    assert_ne!(customers[2][1], "cy@corp.test");
+    // The plan shows the rules.
+    let plan = datamask(dir.path())
+        .args(["plan", "--format", "json"])
+        .output()
+        .unwrap();
+    let plan: serde_json::Value = serde_json::from_slice(&plan.stdout).unwrap();
+    let orders = plan["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "orders")
+        .unwrap();
+    assert_eq!(
+        orders["rows"]["where"]["any_of"][0][2]["field"],
+        "customer_id.country"
+    );
+}
+
+#[test]
+fn row_rules_are_checked_against_the_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    sqlite(
+        &dir.path().join("src.db"),
+        "CREATE TABLE customers (id INTEGER PRIMARY KEY, email TEXT, country TEXT);
+         CREATE TABLE orders (id INTEGER PRIMARY KEY, customer_id INTEGER REFERENCES customers(id), note TEXT);",
+    );
+    write(
+        dir.path(),
+        "datamask.yaml",
+        "version: 1\nsource: sqlite://src.db\ntarget: sqlite://out.db\npolicy: { unlisted_columns: preserve }\n\
+         tables:\n  orders:\n    where: { customer_id.contry: ES }\n    include: [ { nte: x } ]\n    columns:\n      \
+         customer_id: { strategy: fpe, when: { note: x } }\n",
+    );
+    let out = datamask(dir.path())
+        .env("DATAMASK_KEY", KEY)
+        .args(["check"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err =
+        String::from_utf8_lossy(&out.stderr).to_string() + &String::from_utf8_lossy(&out.stdout);
+    for expected in [
+        "datamask.yaml:7:14",
+        "`contry` is not a column of `customers`",
+        "datamask.yaml:8:18",
+        "did you mean `note`?",
+        "which is linked to other columns",
+    ] {
+        assert!(err.contains(expected), "missing {expected:?} in:\n{err}");
+    }
+    write(
+        dir.path(),
+        "bad.yaml",
+        "version: 1\nsource: sqlite://src.db\ntarget: sqlite://out.db\ntables:\n  orders:\n    columns:\n      \
+         note: { strategy: text, when: \"oops\" }\n",
+    );
+    let out = datamask(dir.path())
+        .env("DATAMASK_KEY", KEY)
+        .args(["check", "-c", "bad.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("bad.yaml:7:37") && err.contains("`when` must be a map"),
+        "{err}"
+    );
+}

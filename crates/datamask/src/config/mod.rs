@@ -281,8 +281,14 @@ pub struct TableRule {
     pub pos: Pos,
     /// Leave the table out of the target.
     pub skip: bool,
-    /// A row filter in the source's SQL dialect.
+    /// A row filter in the source's SQL dialect (`where:` given as a string).
     pub filter: Option<String>,
+    /// A row filter evaluated by datamask (`where:` given as a pattern), see [`crate::rows`].
+    pub row_filter: Option<crate::rows::PatternSpec>,
+    /// Rows to mask (`include:`); the others are copied unmasked. Default: every row.
+    pub include: Option<crate::rows::PatternSpec>,
+    /// Rows not to mask (`exclude:`), copied unmasked.
+    pub exclude: Option<crate::rows::PatternSpec>,
     /// A SQL query whose result is copied as this table (instead of reading a table).
     pub query: Option<String>,
     /// A key for a table whose schema has none (`primary_key: [cols]`), with its place.
@@ -348,6 +354,8 @@ pub struct ColumnRule {
     /// Why the rule is what it is (`reason:`), recorded in the audit: mostly for `preserve`
     /// rules that keep a column discovery flags.
     pub reason: Option<String>,
+    /// Rows the strategy applies to (`when:`); the others keep their value.
+    pub when: Option<crate::rows::PatternSpec>,
 }
 
 impl Config {

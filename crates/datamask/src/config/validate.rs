@@ -29,7 +29,15 @@ const CONNECTION_KEYS: &[&str] = &[
     "password",
 ];
 const POLICY_KEYS: &[&str] = &["unlisted_columns", "production_deny_list"];
-const TABLE_KEYS: &[&str] = &["skip", "where", "query", "primary_key", "columns"];
+const TABLE_KEYS: &[&str] = &[
+    "skip",
+    "where",
+    "include",
+    "exclude",
+    "query",
+    "primary_key",
+    "columns",
+];
 const FORMATS: &[&str] = &["csv", "jsonl", "parquet"];
 
 struct Walker<'a> {
@@ -483,6 +491,9 @@ impl Walker<'_> {
             pos,
             skip: false,
             filter: None,
+            row_filter: None,
+            include: None,
+            exclude: None,
             query: None,
             primary_key: None,
             columns: Vec::new(),
@@ -491,7 +502,12 @@ impl Walker<'_> {
         for (k, v) in self.map(node, &what, TABLE_KEYS) {
             match k {
                 "skip" => rule.skip = self.boolean(v, "`skip`").unwrap_or(false),
-                "where" => rule.filter = self.string(v, "`where`"),
+                "where" if matches!(v.kind, NodeKind::Str(_)) => {
+                    rule.filter = self.string(v, "`where`")
+                }
+                "where" => rule.row_filter = crate::rows::parse(v, "`where`", &mut self.diags),
+                "include" => rule.include = crate::rows::parse(v, "`include`", &mut self.diags),
+                "exclude" => rule.exclude = crate::rows::parse(v, "`exclude`", &mut self.diags),
                 "query" => rule.query = self.string(v, "`query`"),
                 "primary_key" => {
                     rule.primary_key = self
@@ -501,7 +517,7 @@ impl Walker<'_> {
                 _ => rule.columns = self.columns(v, &rule.name),
             }
         }
-        if rule.query.is_some() && rule.filter.is_some() {
+        if rule.query.is_some() && (rule.filter.is_some() || rule.row_filter.is_some()) {
             self.diags.push(
                 Diagnostic::new(
                     pos,
@@ -537,7 +553,7 @@ impl Walker<'_> {
                 };
                 let opts = entries
                     .iter()
-                    .filter(|(k, _)| !matches!(k.as_str(), Some("strategy" | "reason")));
+                    .filter(|(k, _)| !matches!(k.as_str(), Some("strategy" | "reason" | "when")));
                 (s, opts.map(|(k, v)| (k, v)).collect())
             }
             NodeKind::Null => {
@@ -560,6 +576,13 @@ impl Walker<'_> {
             }
         };
         let reason = self.reason(node);
+        let when = match &node.kind {
+            NodeKind::Map(entries) => entries
+                .iter()
+                .find(|(k, _)| k.as_str() == Some("when"))
+                .and_then(|(_, v)| crate::rows::parse(v, "`when`", &mut self.diags)),
+            _ => None,
+        };
         let strategy = self.strategy(name_node)?;
         let mut options = BTreeMap::new();
         let mut option_pos = Vec::new();
@@ -598,6 +621,7 @@ impl Walker<'_> {
             options,
             option_pos,
             reason,
+            when,
         })
     }
 

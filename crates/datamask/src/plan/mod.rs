@@ -62,6 +62,9 @@ pub struct TablePlan {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub depends_on: Vec<String>,
     pub columns: Vec<ColumnPlan>,
+    /// Row rules (`where` as a pattern, `include`, `exclude`), see [`crate::rows`].
+    #[serde(skip_serializing_if = "crate::rows::RowRules::is_empty")]
+    pub rows: crate::rows::RowRules,
     #[serde(skip)]
     pub schema: TableSchema,
 }
@@ -116,6 +119,13 @@ pub struct ColumnPlan {
     /// Where the column's own rule is in the config, if it has one.
     #[serde(skip)]
     pub rule_pos: Option<Pos>,
+    /// The rows the strategy applies to (`when:`); the others keep their value.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub when: Option<crate::rows::RowPattern>,
+    /// Masked in every row whatever the table's `include`/`exclude` say: the column is linked
+    /// to others, and masking only some of its rows would break their joins.
+    #[serde(skip)]
+    pub every_row: bool,
 }
 
 fn is_empty(o: &Options) -> bool {
@@ -173,6 +183,13 @@ impl Plan {
             .map(|t| table_plan(config, t, &mut diags))
             .collect();
         propagate(config, tables, &links, &mut plans, &mut diags);
+        crate::rows::plan_rows(
+            config,
+            tables,
+            &|c| links.group_of(c).is_some(),
+            &mut plans,
+            &mut diags,
+        );
         proofs::prove(tables, &links, &mut plans, &mut diags);
         unlisted(config, &plans, &mut diags);
         for (t, deps) in plans.iter_mut().zip(&links.depends_on) {
@@ -264,6 +281,7 @@ fn table_plan(config: &Config, schema: &TableSchema, diags: &mut Vec<Diagnostic>
         virtual_key,
         depends_on: Vec::new(),
         columns,
+        rows: crate::rows::RowRules::default(),
         schema: schema.clone(),
     }
 }
@@ -343,6 +361,8 @@ fn preserved(schema: &TableSchema, col: &Column) -> ColumnPlan {
         reason: None,
         info: datamask_strategies::lookup("preserve").expect("preserve is registered"),
         fit_column: col.clone(),
+        when: None,
+        every_row: false,
         rule_pos: None,
     }
 }
@@ -424,6 +444,8 @@ fn column_from_rule(
         info,
         fit_column: col.clone(),
         rule_pos: Some(rule.pos),
+        when: None,
+        every_row: false,
     }
 }
 
