@@ -1160,7 +1160,7 @@ fn verification_is_clean_across_engines() {
          CREATE TABLE customers (id serial PRIMARY KEY, email varchar(120) NOT NULL UNIQUE,
            name text, mood mood, tags text[], active boolean, score numeric(10,2),
            seen timestamptz, born date, uid uuid, doc jsonb, ratio real, precise float8,
-           at time, b bytea);
+           at time, b bytea, shout text GENERATED ALWAYS AS (upper(name)) STORED);
          CREATE TABLE orders (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
            customer_id int NOT NULL REFERENCES customers(id), total numeric(10,2), note jsonb);
          INSERT INTO customers (email, name, mood, tags, active, score, seen, born, uid, doc,

@@ -117,6 +117,11 @@ pub struct TableSchema {
     pub foreign_keys: Vec<ForeignKey>,
     #[serde(default)]
     pub indexes: Vec<Index>,
+    /// Columns the database computes (`GENERATED ALWAYS AS ...`). A target recomputes them
+    /// from its own, masked, values, so they are not compared with the source's. Left out of
+    /// the serialised form when empty, so schema fingerprints of other tables do not change.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub generated: Vec<String>,
 }
 
 impl TableSchema {
@@ -129,6 +134,7 @@ impl TableSchema {
             unique: Vec::new(),
             foreign_keys: Vec::new(),
             indexes: Vec::new(),
+            generated: Vec::new(),
         }
     }
 

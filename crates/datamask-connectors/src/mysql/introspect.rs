@@ -188,7 +188,7 @@ pub(crate) fn introspect(
         conn,
         "SELECT TABLE_NAME, COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, IS_NULLABLE, \
          CHARACTER_SET_NAME, COLLATION_NAME, CHARACTER_MAXIMUM_LENGTH, NUMERIC_PRECISION, \
-         NUMERIC_SCALE FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? \
+         NUMERIC_SCALE, EXTRA FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? \
          ORDER BY TABLE_NAME, ORDINAL_POSITION",
         (db,),
     )
@@ -225,6 +225,15 @@ pub(crate) fn introspect(
             }
         }
         let constraints = type_limits(&data_type, &text(&r[3]).unwrap_or_default());
+        // `VIRTUAL GENERATED`, `STORED GENERATED`, `PERSISTENT GENERATED` (never MySQL 8's
+        // `DEFAULT_GENERATED`, which marks an ordinary column with a DEFAULT expression).
+        let extra = text(&r[10]).unwrap_or_default().to_ascii_uppercase();
+        if extra
+            .split_whitespace()
+            .any(|w| matches!(w, "VIRTUAL" | "STORED" | "PERSISTENT"))
+        {
+            info.schema.generated.push(name.clone());
+        }
         info.schema.columns.push(Column {
             name,
             data_type: logical,

@@ -161,6 +161,9 @@ pub(crate) fn load(client: &mut Client, target: &Target) -> datamask_core::Resul
         let meta = &mut metas[i];
         let name: String = row.get("attname");
         let constraints = limits.of(&domains, declared, type_oid);
+        if !generated.is_empty() {
+            meta.schema.generated.push(name.clone());
+        }
         meta.schema.columns.push(Column {
             name,
             data_type,

@@ -224,7 +224,12 @@ impl<'a> TableScan<'a> {
     ) -> TableScan<'a> {
         let schema = &plan.schema;
         let columns = ColumnMap::new(schema, target);
-        let map: Vec<Option<usize>> = (0..schema.columns.len()).map(|c| columns.at(c)).collect();
+        // Generated columns are recomputed by the target from masked values: not compared.
+        let map: Vec<Option<usize>> = (0..schema.columns.len())
+            .map(|c| columns.at(c))
+            .zip(&schema.columns)
+            .map(|(t, col)| t.filter(|_| !schema.generated.contains(&col.name)))
+            .collect();
         let not_null = schema
             .columns
             .iter()
