@@ -157,6 +157,20 @@ fn build_iban(opts: &Options, ctx: &BuildCtx<'_>) -> Result<Box<dyn Strategy>, S
 }
 
 impl Strategy for Iban {
+    /// The longest IBAN of the countries in play, with its spaces.
+    fn max_output_chars(&self, _input_max: Option<u32>) -> Option<u32> {
+        let len = |c: &str| iban_country(c).map_or(0, |(_, b)| 4 + b.len());
+        let compact = match self.country {
+            Some(c) => len(c),
+            None => IBAN_COUNTRIES
+                .iter()
+                .map(|(c, _)| len(c))
+                .max()
+                .unwrap_or(0),
+        };
+        Some((compact + compact.div_ceil(4) - 1) as u32)
+    }
+
     fn apply_value(&self, value: &Value, _ctx: &ApplyCtx<'_>) -> Result<Value, String> {
         let s = crate::gen::text_of(value, "iban")?;
         let (country, bban_pattern) = self
@@ -335,6 +349,11 @@ fn card_digits(g: &mut Gen, bins: &[&str], length: usize, valid: bool) -> String
 }
 
 impl Strategy for Card {
+    /// 16 digits at most (19 with separators); integers are not text.
+    fn max_output_chars(&self, _input_max: Option<u32>) -> Option<u32> {
+        Some(19)
+    }
+
     fn apply_value(&self, value: &Value, _ctx: &ApplyCtx<'_>) -> Result<Value, String> {
         let mut g = Gen::new(&self.prf, "credit_card", value);
         let input_digits = match value {
@@ -429,6 +448,11 @@ fn build_synthetic(opts: &Options, ctx: &BuildCtx<'_>) -> Result<Box<dyn Strateg
 }
 
 impl Strategy for Synthetic {
+    /// Same length as the input.
+    fn max_output_chars(&self, input_max: Option<u32>) -> Option<u32> {
+        input_max
+    }
+
     fn apply_value(&self, value: &Value, _ctx: &ApplyCtx<'_>) -> Result<Value, String> {
         let mut g = Gen::new(&self.prf, "synthetic_card_luhn", value);
         let (text, negative) = match value {

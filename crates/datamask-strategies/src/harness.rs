@@ -750,3 +750,73 @@ fn catalogue_covers_the_target_list() {
         );
     }
 }
+
+/// On 100,000 values, every email, URL, IP address and MAC address generated parses, and
+/// every generated date stays in its range.
+#[test]
+fn hundred_thousand_values_parse() {
+    let column = Column::new("c", DataType::text());
+    let ctx = ApplyCtx {
+        column: &column,
+        row_key: None,
+    };
+    let build = |name: &str, o: &[(&str, &str)]| build_for(name, &opts(o), &column).unwrap();
+    let email = build("email", &[]);
+    let url = build("url", &[]);
+    let ip4 = build("ip_address", &[("version", "4")]);
+    let ip6 = build("ip_address", &[("version", "6")]);
+    let mac = build("mac_address", &[("separator", ":")]);
+    let date = build(
+        "date",
+        &[("min_date", "2001-02-03"), ("max_date", "2002-03-04")],
+    );
+    let text = |s: &dyn Strategy, v: &Value| match s.apply(v, &ctx).unwrap() {
+        Value::Text(t) => t,
+        other => panic!("{other:?}"),
+    };
+    let lo = NaiveDate::from_ymd_opt(2001, 2, 3).unwrap();
+    let hi = NaiveDate::from_ymd_opt(2002, 3, 4).unwrap();
+    for i in 0..100_000 {
+        let v = Value::text(format!("person{i}@corp.test"));
+        let e = text(email.as_ref(), &v);
+        let (local, domain) = e.split_once('@').unwrap();
+        assert!(
+            !local.is_empty()
+                && !local.starts_with('.')
+                && !local.ends_with('.')
+                && !local.contains("..")
+                && domain.contains('.')
+                && e.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b".@-_".contains(&b)),
+            "{e}"
+        );
+        let u = text(url.as_ref(), &v);
+        let rest = u.strip_prefix("https://").unwrap();
+        assert!(
+            rest.split('/').next().unwrap().contains('.')
+                && u.bytes().all(|b| b.is_ascii_graphic()),
+            "{u}"
+        );
+        text(ip4.as_ref(), &v)
+            .parse::<std::net::Ipv4Addr>()
+            .unwrap();
+        text(ip6.as_ref(), &v)
+            .parse::<std::net::Ipv6Addr>()
+            .unwrap();
+        let m = text(mac.as_ref(), &v);
+        let parts: Vec<&str> = m.split(':').collect();
+        assert!(
+            parts.len() == 6
+                && parts
+                    .iter()
+                    .all(|p| u8::from_str_radix(p, 16).is_ok() && p.len() == 2),
+            "{m}"
+        );
+        let d = NaiveDate::parse_from_str(
+            &text(date.as_ref(), &Value::text(format!("{i}"))),
+            "%Y-%m-%d",
+        )
+        .unwrap();
+        assert!(d >= lo && d <= hi, "{d}");
+    }
+}

@@ -559,6 +559,27 @@ impl NationalId {
 }
 
 impl Strategy for NationalId {
+    /// Every scheme has a fixed length: the longest layout of the schemes in use.
+    fn max_output_chars(&self, _input_max: Option<u32>) -> Option<u32> {
+        let schemes: Vec<&Scheme> = if self.auto {
+            ["dni", "nie", "cif"].into_iter().map(scheme).collect()
+        } else {
+            self.schemes.clone()
+        };
+        schemes
+            .iter()
+            .map(|s| {
+                let mut g = Gen::new(
+                    &datamask_core::MasterKey::from_bytes([0; 32]).prf("length"),
+                    "length",
+                    &Value::Null,
+                );
+                let id = (s.generate)(&mut g);
+                (s.format)(&id).chars().count().max(id.chars().count()) as u32
+            })
+            .max()
+    }
+
     fn apply_value(&self, value: &Value, _ctx: &ApplyCtx<'_>) -> Result<Value, String> {
         let s = text_of(value, self.name)?;
         let mut g = Gen::new(&self.prf, self.name, value);

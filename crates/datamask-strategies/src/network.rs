@@ -228,6 +228,10 @@ fn build_mac(opts: &Options, ctx: &BuildCtx<'_>) -> Result<Box<dyn Strategy>, St
 }
 
 impl Strategy for Mac {
+    fn max_output_chars(&self, _input_max: Option<u32>) -> Option<u32> {
+        Some(17)
+    }
+
     fn apply_value(&self, value: &Value, _ctx: &ApplyCtx<'_>) -> Result<Value, String> {
         let s = text_of(value, "mac_address")?;
         let mut g = Gen::new(&self.prf, "mac_address", value);

@@ -145,6 +145,15 @@ fn build_last_name(opts: &Options, ctx: &BuildCtx<'_>) -> Result<Box<dyn Strateg
 struct NameStrategy(Names);
 
 impl Strategy for NameStrategy {
+    /// The longest name of the list, in capitals too (`ß` becomes `SS`).
+    fn max_output_chars(&self, _input_max: Option<u32>) -> Option<u32> {
+        self.0
+            .names
+            .iter()
+            .map(|n| n.chars().count().max(n.to_uppercase().chars().count()) as u32)
+            .max()
+    }
+
     fn apply_value(&self, value: &Value, _ctx: &ApplyCtx<'_>) -> Result<Value, String> {
         let Value::Text(s) = value else {
             return Err(format!("names do not apply to {} values", value.kind()));
