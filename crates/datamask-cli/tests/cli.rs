@@ -339,6 +339,78 @@ fn audit_verifies_and_detects_any_changed_byte() {
     }
 }
 
+/// The head hash `audit verify` prints.
+fn audit_head(dir: &Path) -> String {
+    let out = datamask(dir).args(["audit", "verify"]).output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix("head: "))
+        .and_then(|l| l.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no head line in {text}"))
+        .to_string()
+}
+
+/// Deleting the newest runs leaves a valid, shorter chain; the head hash printed by
+/// `audit verify`, kept elsewhere and passed back as `--anchor`, catches it.
+#[test]
+fn audit_anchor_catches_removed_newest_runs() {
+    let dir = quickstart();
+    run_ok(dir.path(), KEY, &[]);
+    let first = audit_head(dir.path());
+    run_ok(dir.path(), KEY, &[]);
+    let second = audit_head(dir.path());
+    assert_eq!((first.len(), second.len()), (64, 64));
+    let verify = |anchor: &str| {
+        datamask(dir.path())
+            .args(["audit", "verify", "--anchor", anchor])
+            .output()
+            .unwrap()
+    };
+    assert!(verify(&first).status.success());
+    assert!(verify(&second[..16]).status.success());
+    let newest = std::fs::read_dir(dir.path().join(".datamask/runs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .max()
+        .unwrap();
+    std::fs::remove_file(newest).unwrap();
+    assert_eq!(
+        audit_head(dir.path()),
+        first,
+        "a shorter chain is still valid"
+    );
+    let anchored = verify(&second);
+    assert_eq!(anchored.status.code(), Some(1));
+    assert!(String::from_utf8(anchored.stderr)
+        .unwrap()
+        .contains("anchored hash"));
+}
+
+#[test]
+fn scan_expands_variables_in_the_source() {
+    let dir = quickstart();
+    let out = datamask(dir.path())
+        .env("DM_TEST_SHOP", "shop.db")
+        .args(["scan", "--source", "${DM_TEST_SHOP}", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let missing = datamask(dir.path())
+        .env_remove("DM_TEST_UNSET")
+        .args(["scan", "--source", "postgres://u:${DM_TEST_UNSET}@h/db"])
+        .output()
+        .unwrap();
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(String::from_utf8(missing.stderr)
+        .unwrap()
+        .contains("DM_TEST_UNSET is not set"));
+}
+
 #[test]
 fn secrets_never_reach_output_or_files() {
     let dir = quickstart();

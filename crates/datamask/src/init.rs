@@ -268,12 +268,23 @@ impl Draft {
     }
 }
 
+/// Whether the password that `redacted` hides is already a `${VAR}` reference, which the
+/// draft can keep as it is.
+fn password_is_reference(url: &str, redacted: &str) -> bool {
+    let Some(star) = redacted.find("***") else {
+        return false;
+    };
+    let suffix = &redacted[star + 3..];
+    url.get(star..url.len().saturating_sub(suffix.len()))
+        .is_some_and(|p| p.starts_with("${") && p.ends_with('}'))
+}
+
 /// The URL to write into the draft: a password becomes `${DATAMASK_SOURCE_PASSWORD}`; a relative
 /// SQLite or file path is made absolute when the config is written elsewhere than the working
 /// directory (paths in a config are relative to the config's directory).
 pub fn config_url(url: &str, config_dir_is_cwd: bool) -> (String, bool) {
     let redacted = datamask_connectors::redact_url(url);
-    let (mut out, had_password) = if redacted != url {
+    let (mut out, had_password) = if redacted != url && !password_is_reference(url, &redacted) {
         (redacted.replace("***", "${DATAMASK_SOURCE_PASSWORD}"), true)
     } else {
         (url.to_string(), false)
@@ -292,4 +303,19 @@ pub fn config_url(url: &str, config_dir_is_cwd: bool) -> (String, bool) {
         }
     }
     (out, had_password)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_password_reference_stays_a_reference() {
+        let (url, had) = config_url("postgres://app:${PGPASSWORD}@db/shop", true);
+        assert_eq!(url, "postgres://app:${PGPASSWORD}@db/shop");
+        assert!(!had);
+        let (url, had) = config_url("postgres://app:s3cret@db/shop", true);
+        assert_eq!(url, "postgres://app:${DATAMASK_SOURCE_PASSWORD}@db/shop");
+        assert!(had);
+    }
 }

@@ -26,7 +26,12 @@ enum AuditCommand {
     /// Print one manifest (by number, run id, or a unique prefix)
     Show { run: String },
     /// Check every signature and the hash chain; exit 1 naming the first broken manifest
-    Verify,
+    Verify {
+        /// A head hash printed by an earlier `audit verify` and kept elsewhere: fail unless
+        /// that manifest is still in the chain (catches removal of the newest runs)
+        #[arg(long, value_name = "HASH")]
+        anchor: Option<String>,
+    },
     /// What changed between two runs (config, key, schema, rows, checksums, strategies)
     Diff {
         from: String,
@@ -59,17 +64,27 @@ pub fn run(args: Args) -> Result<(), Failure> {
                 Format::Text => super::print(&render_diff(&d, &from, &to)),
             }
         }
-        AuditCommand::Verify => {
+        AuditCommand::Verify { anchor } => {
             let v = audit::verify(&dir, expected_key.as_deref())
                 .map_err(|e| Failure::user(format!("audit verification failed: {e}")))?;
+            if let Some(anchor) = anchor.filter(|a| !v.contains(a)) {
+                return Err(Failure::user(format!(
+                    "audit verification failed: no manifest in {} has the anchored hash {anchor} \
+                     (runs were removed, or the anchor belongs to another audit directory)",
+                    dir.display()
+                )));
+            }
             let signer = match expected_key {
                 Some(_) => "signed by this config's key",
                 None => {
                     "signer not pinned (pass -c with DATAMASK_KEY set to check the signing key)"
                 }
             };
+            let head = v.head().map_or(String::new(), |h| {
+                format!("head: {h} (keep it elsewhere; `audit verify --anchor HASH` later proves no newer run was removed)\n")
+            });
             super::print(&format!(
-                "ok: {} manifest{} verified in {}, chain intact, {signer}\n",
+                "ok: {} manifest{} verified in {}, chain intact, {signer}\n{head}",
                 v.manifests,
                 if v.manifests == 1 { "" } else { "s" },
                 dir.display()

@@ -6,7 +6,8 @@ use std::path::PathBuf;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// The database or files to scan (postgres://, mysql://, sqlite://PATH, a file or directory)
+    /// The database or files to scan (postgres://, mysql://, sqlite://PATH, a file or
+    /// directory); `${VAR}` is expanded and kept as a reference in the draft
     #[arg(long)]
     source: String,
     /// Where to write the draft config
@@ -27,7 +28,8 @@ pub fn run(args: Args) -> Result<(), Failure> {
             args.output.display()
         )));
     }
-    let scans = discover::scan_url(&args.source, args.sample).map_err(Failure::user)?;
+    let source = datamask::config::expand_env(&args.source).map_err(Failure::user)?;
+    let scans = discover::scan_url(&source, args.sample).map_err(Failure::user)?;
     let dir_is_cwd = args
         .output
         .parent()

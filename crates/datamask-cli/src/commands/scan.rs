@@ -6,7 +6,8 @@ use serde::Serialize;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// The database or files to scan (postgres://, mysql://, sqlite://PATH, a file or directory)
+    /// The database or files to scan (postgres://, mysql://, sqlite://PATH, a file or
+    /// directory); `${VAR}` is expanded, so a password can stay out of the process list
     #[arg(long)]
     source: String,
     /// Output: a table for people, or JSON (one object per column)
@@ -41,7 +42,8 @@ struct ColumnJson<'a> {
 }
 
 pub fn run(args: Args) -> Result<(), Failure> {
-    let scans = discover::scan_url(&args.source, args.sample).map_err(Failure::user)?;
+    let source = datamask::config::expand_env(&args.source).map_err(Failure::user)?;
+    let scans = discover::scan_url(&source, args.sample).map_err(Failure::user)?;
     match args.format {
         ScanFormat::Json => super::print_json(&json(&scans)),
         ScanFormat::Table => super::print(&render(&scans, args.all)),

@@ -247,6 +247,24 @@ pub struct Verified {
     pub manifests: usize,
     /// Public keys that signed, in first-seen order.
     pub public_keys: Vec<String>,
+    /// BLAKE3 (hex) of every manifest file, oldest first. The last one is the head: kept
+    /// outside the directory, it lets a later check notice that newer runs were removed,
+    /// which the chain alone cannot show.
+    pub hashes: Vec<String>,
+}
+
+impl Verified {
+    /// The hash of the newest manifest, if there is one.
+    pub fn head(&self) -> Option<&str> {
+        self.hashes.last().map(String::as_str)
+    }
+
+    /// Whether the chain holds the manifest with this hash (or a prefix of at least 16 hex
+    /// digits of it).
+    pub fn contains(&self, anchor: &str) -> bool {
+        let anchor = anchor.trim().to_ascii_lowercase();
+        anchor.len() >= 16 && self.hashes.iter().any(|h| h.starts_with(&anchor))
+    }
 }
 
 /// Checks every signature and the hash chain. With `expected_key`, also checks that every
@@ -288,6 +306,10 @@ pub fn verify(dir: &Path, expected_key: Option<&str>) -> Result<Verified, AuditE
     Ok(Verified {
         manifests: all.len(),
         public_keys,
+        hashes: all
+            .iter()
+            .map(|e| blake3::hash(&e.bytes).to_hex().to_string())
+            .collect(),
     })
 }
 

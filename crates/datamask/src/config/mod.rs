@@ -16,6 +16,19 @@ use std::path::{Path, PathBuf};
 pub use diagnostic::{Diagnostic, Topic};
 pub use yaml::Pos;
 
+/// Expands `${VAR}` references in a value given on the command line (`scan --source`), with
+/// the config's rules. This lets a password stay in the environment instead of the process
+/// list: `--source 'postgres://app:${PGPASSWORD}@db/shop'`.
+pub fn expand_env(s: &str) -> Result<String, String> {
+    interpolate::interpolate(s, &|name| std::env::var(name).ok()).map_err(|missing| {
+        let (noun, verb) = match missing.len() {
+            1 => ("variable", "is"),
+            _ => ("variables", "are"),
+        };
+        format!("environment {noun} {} {verb} not set", missing.join(", "))
+    })
+}
+
 /// Why a config could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
