@@ -123,6 +123,7 @@ pub fn read_schema(path: &Path, table: &str) -> Result<TableSchema> {
             native_type: None,
             nullable: field.is_nullable(),
             constraints: Default::default(),
+            comment: None,
         });
     }
     Ok(TableSchema::new(table, columns))

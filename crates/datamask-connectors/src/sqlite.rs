@@ -234,6 +234,7 @@ fn introspect(conn: &Connection, path: &Path, table: &str) -> Result<TableSchema
             native_type: Some(declared),
             nullable: !not_null,
             constraints: Default::default(),
+            comment: None,
             name,
         });
     }
@@ -509,6 +510,7 @@ impl Source for SqliteSource {
                     native_type: Some(declared),
                     nullable: true,
                     constraints: Default::default(),
+                    comment: None,
                 }
             })
             .collect();

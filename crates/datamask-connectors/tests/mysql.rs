@@ -755,6 +755,7 @@ fn logical_schemas_get_a_generated_ddl() {
         Column {
             nullable: false,
             constraints: Default::default(),
+            comment: None,
             ..Column::new("id", int(64, false))
         },
         Column::new("flag", DataType::Bool),
@@ -1059,6 +1060,7 @@ fn keys_of_tables_left_alone_follow_their_replaced_parents() {
         vec![Column {
             nullable: false,
             constraints: Default::default(),
+            comment: None,
             ..Column::new("id", int(32, false))
         }],
     );

@@ -72,6 +72,10 @@ pub struct Column {
     /// fingerprints of tables without constraints do not change.
     #[serde(default, skip_serializing_if = "Constraints::is_empty")]
     pub constraints: Constraints,
+    /// The column's comment in the source database (`COMMENT ON COLUMN`, MySQL `COMMENT`),
+    /// where rules may live next to the schema (`datamask: email`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
 }
 
 impl Column {
@@ -83,6 +87,7 @@ impl Column {
             native_type: None,
             nullable: true,
             constraints: Constraints::default(),
+            comment: None,
         }
     }
 }

@@ -212,6 +212,7 @@ pub fn classify(table: &TableSchema, column: &Column, sample: &[Value]) -> Optio
     if is_key_int {
         return None;
     }
+    let mut candidates: Vec<Finding> = Vec::new();
     for ty in PiiType::ALL {
         let candidate = match ty {
             PiiType::FreeText => score_free_text(&tokens, column, &strings),
@@ -228,10 +229,12 @@ pub fn classify(table: &TableSchema, column: &Column, sample: &[Value]) -> Optio
         };
         if let Some(f) = candidate {
             if best.as_ref().is_none_or(|b| f.score > b.score) {
-                best = Some(f);
+                best = Some(f.clone());
             }
+            candidates.push(f);
         }
     }
+    let best = best.map(|b| prefer(b, &candidates));
     best.map(|mut f| {
         f.evidence.sampled = non_null;
         if table.is_unique_column(&column.name) {
@@ -239,6 +242,57 @@ pub fn classify(table: &TableSchema, column: &Column, sample: &[Value]) -> Optio
         }
         f
     })
+}
+
+/// Types told apart by dictionaries, which overlap (surnames name streets and towns).
+fn dictionary_family(ty: PiiType) -> bool {
+    use PiiType::*;
+    matches!(
+        ty,
+        PersonName | FirstName | LastName | City | Region | Country | StreetAddress
+    )
+}
+
+fn is_named(f: &Finding) -> bool {
+    !f.evidence.name_tokens.is_empty() && f.evidence.negative_tokens.is_empty()
+}
+
+/// The finding to report, given the highest-scoring one and every candidate:
+///
+/// * free text is the fallback: a structured type that most values match (`likely` or better)
+///   wins over it (street addresses embed names, but they are addresses);
+/// * among the dictionary types, a `likely` or better type the column's name agrees with wins
+///   over one the values alone suggest (`cidade` holds towns named after people).
+fn prefer(best: Finding, candidates: &[Finding]) -> Finding {
+    let confident = |f: &&Finding| f.confidence >= Confidence::Likely;
+    let pick = |pool: Vec<&Finding>| {
+        // The first of equal scores, as for `best`.
+        pool.into_iter()
+            .reduce(|a, b| if b.score > a.score { b } else { a })
+            .cloned()
+    };
+    if best.pii_type == PiiType::FreeText {
+        let structured: Vec<&Finding> = candidates
+            .iter()
+            .filter(confident)
+            .filter(|f| f.pii_type != PiiType::FreeText)
+            .filter(|f| f.evidence.match_share.is_some_and(|m| m >= 0.8))
+            .collect();
+        if let Some(f) = pick(structured) {
+            return f;
+        }
+    }
+    if dictionary_family(best.pii_type) && !is_named(&best) {
+        let named: Vec<&Finding> = candidates
+            .iter()
+            .filter(confident)
+            .filter(|f| dictionary_family(f.pii_type) && is_named(f))
+            .collect();
+        if let Some(f) = pick(named) {
+            return f;
+        }
+    }
+    best
 }
 
 /// The type's name hint (void when a negative token sits outside it) and the negative tokens
@@ -249,7 +303,7 @@ fn hint_of(ty: PiiType, tokens: &[String]) -> (Option<NameHint>, Vec<String>) {
     let covered: &[String] = hint.as_ref().map_or(&[], |h| &h.tokens);
     let negatives: Vec<String> = tokens
         .iter()
-        .filter(|t| vocab::is_negative(t) && !covered.contains(t))
+        .filter(|t| vocab::caps_values(t) && !covered.contains(t))
         .cloned()
         .collect();
     (hint.filter(|h| h.negative.is_none()), negatives)
@@ -300,15 +354,24 @@ fn score(ty: PiiType, tokens: &[String], column: &Column, values: &[String]) -> 
     let validator = values::validator(ty);
     let share = stats.match_share();
     let valid = stats.valid_share();
+    // Dictionaries are samples: a column the name calls `surname` whose values have the shape
+    // but are mostly missing from the dictionary (inflected Polish surnames, Italian hamlets)
+    // is still surnames; only a name that says nothing must be backed by the dictionary.
     let (rule_out, strong_valid) = match validator {
         Validator::Checksum => (0.5, 0.9),
+        Validator::Dictionary if named && hint.is_some() => (0.1, 0.5),
         Validator::Dictionary => (0.25, 0.5),
         Validator::None => (-1.0, 2.0),
     };
     let ruled_out = valid.is_some_and(|v| v <= rule_out) && share >= 0.5;
     let threshold = if named { 0.6 } else { 0.8 };
     let validated = valid.is_some_and(|v| v >= strong_valid);
-    let strong = share >= threshold && (stats.strong_share() >= 0.5 || validated) && !ruled_out;
+    let shape_strong = match validator {
+        // A capitalised word is not distinctive by itself: the dictionary must agree.
+        Validator::Dictionary => validated,
+        _ => stats.strong_share() >= 0.5 || validated,
+    };
+    let strong = share >= threshold && shape_strong && !ruled_out;
     let s = if values.is_empty() {
         if named {
             0.35 + 0.1 * coverage
@@ -335,12 +398,11 @@ fn score(ty: PiiType, tokens: &[String], column: &Column, values: &[String]) -> 
             s += 0.05 + 0.05 * coverage;
         }
         s
-    } else if named
-        && share >= threshold
-        && !ruled_out
-        && (validator != Validator::Dictionary || validated)
-    {
+    } else if named && share >= threshold && !ruled_out && validator != Validator::Dictionary {
         0.6 + 0.15 * share + 0.1 * coverage
+    } else if hint.is_some() && share >= 0.8 && !ruled_out {
+        // Named, shaped right, the dictionary knows some but not most values.
+        0.6 + 0.1 * coverage
     } else if named && (share >= 0.3 || validator == Validator::None && share > 0.0) {
         0.35 + 0.1 * coverage
     } else {

@@ -207,6 +207,7 @@ fn phone(v: &str) -> Hit {
     }
     if is_date_like(v)
         || (body.contains('.') && body.matches('.').count() == 1 && !body.contains(' '))
+        || ip(v).matched
     {
         return Hit::NO;
     }
@@ -379,6 +380,7 @@ fn postal(v: &str) -> Hit {
         (n == 6 || n == 7) && all(0..4, digit) && all(n - 2..n, upper) && (n == 6 || b[4] == b' ');
     let pl = n == 6 && all(0..2, digit) && b[2] == b'-' && all(3..6, digit);
     let pt = n == 8 && all(0..4, digit) && b[4] == b'-' && all(5..8, digit);
+    let br = n == 9 && all(0..5, digit) && b[5] == b'-' && all(6..9, digit);
     let zip4 = n == 10 && all(0..5, digit) && b[5] == b'-' && all(6..10, digit);
     let ca = n == 7
         && upper(&b[0])
@@ -389,10 +391,11 @@ fn postal(v: &str) -> Hit {
         && upper(&b[5])
         && digit(&b[6]);
     let uk = uk_postcode(v);
-    if nl || pl || pt || zip4 || ca || uk {
+    if nl || pl || pt || br || zip4 || ca || uk {
         return Hit::shape(true);
     }
-    if (3..=5).contains(&n) && all(0..n, digit) {
+    // Bare digits (US/DE/FR/ES/IT five, AT/CH/DK four, BR eight) only count with a name hint.
+    if (3..=8).contains(&n) && all(0..n, digit) {
         return Hit::shape(false);
     }
     Hit::NO
@@ -481,6 +484,11 @@ fn coordinate(v: &str) -> Hit {
 }
 
 fn ip(v: &str) -> Hit {
+    // PostgreSQL `inet`/`cidr` print a network prefix (`10.1.0.0/16`).
+    let v = match v.rsplit_once('/') {
+        Some((addr, bits)) if bits.parse::<u8>().is_ok_and(|b| b <= 128) => addr,
+        _ => v,
+    };
     if v.contains(':') && v.parse::<std::net::Ipv6Addr>().is_ok() {
         return Hit::shape(true).scheme("ipv6");
     }
@@ -665,9 +673,12 @@ fn ssn(v: &str) -> Hit {
     let b = v.as_bytes();
     let dashed = b.len() == 11 && (b[3] == b'-' && b[6] == b'-' || b[3] == b' ' && b[6] == b' ');
     match digits_only(v, &['-', ' ']) {
-        Some(d) if d.len() == 9 && (dashed || b.len() == 9) => {
-            Hit::checked(dashed, checksum::ssn(&d)).scheme("SSN area/group/serial")
+        Some(d) if d.len() == 9 && dashed => {
+            Hit::checked(true, checksum::ssn(&d)).scheme("SSN area/group/serial")
         }
+        // Nine bare digits pass the area/group/serial rules nine times in ten by chance: that
+        // is no checksum, so it neither confirms an SSN nor beats a real one (a Dutch BSN).
+        Some(d) if d.len() == 9 && b.len() == 9 => Hit::shape(false).scheme("SSN shape"),
         _ => Hit::NO,
     }
 }
@@ -1035,6 +1046,9 @@ mod tests {
             (IpAddress, "192.168.0.1", (true, None, true)),
             (IpAddress, "1.2.3", (false, None, false)),
             (IpAddress, "2001:db8::1", (true, None, true)),
+            (IpAddress, "10.1.0.0/16", (true, None, true)),
+            (Phone, "192.168.100.114", (false, None, false)),
+            (Phone, "10.1.0.0/16", (false, None, false)),
             (MacAddress, "00:1a:2b:3c:4d:5e", (true, None, true)),
             (StreetAddress, "654 Jason Track", (true, None, true)),
             (

@@ -281,6 +281,8 @@ pub fn phrases(ty: PiiType) -> &'static [&'static str] {
             "postcode",
             "kod pocztowy",
             "postnummer",
+            "cep",
+            "codice postale",
         ],
         City => &[
             "city",
@@ -396,6 +398,10 @@ pub fn phrases(ty: PiiType) -> &'static [&'static str] {
         DeviceId => &[
             "device id",
             "deviceid",
+            "device uuid",
+            "device guid",
+            "device uid",
+            "installation id",
             "idfa",
             "gaid",
             "imei",
@@ -599,6 +605,22 @@ pub fn phrases(ty: PiiType) -> &'static [&'static str] {
             "fiscal code",
         ],
         IdentityDocument => &[
+            "id card",
+            "id card number",
+            "identity card",
+            "identity card number",
+            "ausweis",
+            "ausweisnummer",
+            "personalausweis",
+            "carte identite",
+            "cni",
+            "documento identidad",
+            "carta identita",
+            "identiteitskaart",
+            "dowod osobisty",
+            "dowod",
+            "bilhete identidade",
+            "cartao cidadao",
             "passport",
             "passport number",
             "passport no",
@@ -993,6 +1015,21 @@ const NEGATIVE: &[&str] = &[
 /// (`device_id`, `zip code`, `tax id`...): only tokens outside the matched phrase count.
 pub fn is_negative(token: &str) -> bool {
     NEGATIVE.contains(&token)
+}
+
+/// Generic negative tokens: they say a name is not a *name hint* (`email_id` is not called
+/// after an email), but say nothing against the values. A column named `field3` or `user_id`
+/// whose values are e-mail addresses holds e-mail addresses.
+const GENERIC: &[&str] = &[
+    "id", "ids", "uuid", "guid", "field", "column", "table", "schema", "database", "index", "idx",
+    "seq", "sequence", "code",
+];
+
+/// True for negative tokens that also cap what the values can prove (`sku`, `order`,
+/// `version`, `count`...): a column of Luhn-valid SKUs is not a card column, an order number
+/// shaped like an SSN is not an SSN.
+pub fn caps_values(token: &str) -> bool {
+    is_negative(token) && !GENERIC.contains(&token)
 }
 
 /// What the name says about one type.

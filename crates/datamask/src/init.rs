@@ -66,11 +66,18 @@ fn rule_for(scan: &TableScan, index: usize, col: &ColumnScan) -> Option<DraftRul
     let column = &scan.schema.columns[index];
     let sample = &scan.sample.columns[index];
     let suggestion = suggest(finding, &scan.schema, column, sample);
+    // A rule in the column's comment already covers it: the draft only says so.
+    let in_comment = column
+        .comment
+        .as_deref()
+        .and_then(crate::config::comments::find)
+        .map(|(_, _, rule)| rule.to_string());
     let ruled_out = finding
         .evidence
         .notes
         .iter()
-        .any(|n| n.starts_with("ruled out"));
+        .any(|n| n.starts_with("ruled out"))
+        || in_comment.is_some();
     let mut comment = format!(
         "{}: {} {} ({:.2}): {}",
         col.column,
@@ -82,7 +89,12 @@ fn rule_for(scan: &TableScan, index: usize, col: &ColumnScan) -> Option<DraftRul
     if let Some(note) = &suggestion.note {
         let _ = write!(comment, "; {note}");
     }
-    if finding.confidence == Confidence::Possible || suggestion.strategy == "preserve" {
+    if let Some(rule) = &in_comment {
+        let _ = write!(
+            comment,
+            "; ruled by its column comment (`datamask: {rule}`)"
+        );
+    } else if finding.confidence == Confidence::Possible || suggestion.strategy == "preserve" {
         comment.push_str(" -- REVIEW");
     }
     Some(DraftRule {

@@ -83,6 +83,9 @@ pub fn run(args: Args) -> Result<(), Failure> {
                 };
                 record(name, result);
             }
+            if let Some(line) = comment_rules(&config, &plan) {
+                record("comments", Ok(line));
+            }
             record("columns", unlisted(&config, &plan, source.as_mut()));
         }
         Err(e) => record("source", Err(e)),
@@ -149,6 +152,48 @@ pub fn run(args: Args) -> Result<(), Failure> {
         )));
     }
     Ok(())
+}
+
+/// The rules-in-comments line, when the source's column comments hold rules: how many apply,
+/// and a warning for each one the config overrides.
+fn comment_rules(config: &datamask::Config, plan: &datamask::Plan) -> Option<String> {
+    let applied: Vec<String> = plan
+        .tables
+        .iter()
+        .flat_map(|t| {
+            t.columns
+                .iter()
+                .filter(|c| c.origin == datamask::plan::Origin::Comment)
+                .map(move |c| format!("{}.{}", t.name, c.name))
+        })
+        .collect();
+    if applied.is_empty() && plan.warnings.is_empty() {
+        return None;
+    }
+    let mut line = format!(
+        "{} {} from column comments{}",
+        applied.len(),
+        if applied.len() == 1 { "rule" } else { "rules" },
+        if applied.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", applied.join(", "))
+        }
+    );
+    if !plan.warnings.is_empty() {
+        let rendered = datamask::config::diagnostic::render_each(
+            &config.path.display().to_string(),
+            &config.text,
+            &plan.warnings,
+        );
+        line.push_str(&format!(
+            "; {} overridden by the config:
+{}",
+            plan.warnings.len(),
+            rendered.trim_end()
+        ));
+    }
+    Some(line)
 }
 
 /// The fail-closed line: what happens to columns no rule names, and under the default policy

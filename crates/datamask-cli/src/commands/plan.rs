@@ -77,6 +77,7 @@ fn column_row(c: &ColumnPlan) -> Vec<String> {
     let strategy = match c.origin {
         Origin::Policy => "preserve (no rule)".to_string(),
         Origin::Rule => c.strategy.clone(),
+        Origin::Comment => format!("{} (column comment)", c.strategy),
         Origin::Inherited => format!(
             "{} <- {}",
             c.strategy,

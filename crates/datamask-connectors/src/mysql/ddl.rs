@@ -366,6 +366,7 @@ mod tests {
                     native_type: Some("INTEGER".into()),
                     nullable: false,
                     constraints: Default::default(),
+                    comment: None,
                 },
                 Column::new("email", DataType::text()),
                 Column::new("body", DataType::text()),

@@ -188,7 +188,7 @@ pub(crate) fn introspect(
         conn,
         "SELECT TABLE_NAME, COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, IS_NULLABLE, \
          CHARACTER_SET_NAME, COLLATION_NAME, CHARACTER_MAXIMUM_LENGTH, NUMERIC_PRECISION, \
-         NUMERIC_SCALE, EXTRA FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? \
+         NUMERIC_SCALE, EXTRA, COLUMN_COMMENT FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? \
          ORDER BY TABLE_NAME, ORDINAL_POSITION",
         (db,),
     )
@@ -240,6 +240,7 @@ pub(crate) fn introspect(
             native_type: Some(native),
             nullable: text(&r[4]).as_deref() != Some("NO"),
             constraints,
+            comment: text(&r[11]).filter(|c| !c.trim().is_empty()),
         });
     }
 

@@ -346,6 +346,7 @@ fn describe_column(c: &mysql::Column) -> Column {
         native_type: native,
         nullable: !flags.contains(ColumnFlags::NOT_NULL_FLAG),
         constraints: Default::default(),
+        comment: None,
     }
 }
 

@@ -49,7 +49,8 @@ ORDER BY n.nspname COLLATE \"C\", c.relname COLLATE \"C\"";
 const COLUMNS: &str = "
 SELECT a.attrelid, a.attname::text AS attname, a.atttypid, a.atttypmod,
        pg_catalog.format_type(a.atttypid, a.atttypmod) AS native,
-       a.attnotnull, a.attgenerated::text AS generated
+       a.attnotnull, a.attgenerated::text AS generated,
+       pg_catalog.col_description(a.attrelid, a.attnum) AS comment
 FROM pg_catalog.pg_attribute a
 WHERE a.attrelid = ANY($1) AND a.attnum > 0 AND NOT a.attisdropped
 ORDER BY a.attrelid, a.attnum";
@@ -170,6 +171,9 @@ pub(crate) fn load(client: &mut Client, target: &Target) -> datamask_core::Resul
             native_type: Some(row.get("native")),
             nullable: !row.get::<_, bool>("attnotnull"),
             constraints,
+            comment: row
+                .get::<_, Option<String>>("comment")
+                .filter(|c| !c.trim().is_empty()),
         });
         meta.wires.push(wire);
         meta.generated.push(!generated.is_empty());

@@ -247,6 +247,7 @@ impl PgSource {
                 native_type: Some(native),
                 nullable: true,
                 constraints: Default::default(),
+                comment: None,
             });
             wires.push(wire);
         }

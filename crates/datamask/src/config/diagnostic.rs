@@ -2,6 +2,7 @@
 
 use super::yaml::Pos;
 use std::fmt::Write as _;
+use std::sync::Arc;
 
 /// One problem found in a config file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -13,6 +14,19 @@ pub struct Diagnostic {
     pub hint: Option<String>,
     /// Which pre-flight test found it, so `check` can list problems under their test.
     pub topic: Topic,
+    /// Set when the problem is not in the config file but in other text (a rule in a column
+    /// comment); `pos` is then a place in that text.
+    pub elsewhere: Option<Arc<Snippet>>,
+    /// A warning does not stop anything (a config rule that overrides a comment rule).
+    pub warning: bool,
+}
+
+/// Text outside the config that a problem points into.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Snippet {
+    /// What to call it in `--> NAME:line:col`.
+    pub name: String,
+    pub text: String,
 }
 
 /// The pre-flight test a problem belongs to.
@@ -49,7 +63,15 @@ impl Diagnostic {
             message: message.into(),
             hint: None,
             topic: Topic::Config,
+            elsewhere: None,
+            warning: false,
         }
+    }
+
+    /// Makes this a warning.
+    pub fn warning(mut self) -> Self {
+        self.warning = true;
+        self
     }
 
     /// Files the problem under `topic`.
@@ -82,10 +104,27 @@ impl Diagnostic {
 ///    = help: did you mean `email`?
 /// ```
 pub fn render(file: &str, text: &str, diagnostics: &[Diagnostic]) -> String {
-    let lines: Vec<&str> = text.lines().collect();
+    let mut out = render_each(file, text, diagnostics);
+    let n = diagnostics.iter().filter(|d| !d.warning).count();
+    let _ = writeln!(
+        out,
+        "{file}: {n} problem{} found",
+        if n == 1 { "" } else { "s" }
+    );
+    out
+}
+
+/// Renders each diagnostic (errors and warnings) without the closing count.
+pub fn render_each(file: &str, text: &str, diagnostics: &[Diagnostic]) -> String {
     let mut out = String::new();
     for d in diagnostics {
-        let _ = writeln!(out, "error: {}", d.message);
+        let (file, text) = match &d.elsewhere {
+            Some(s) => (s.name.as_str(), s.text.as_str()),
+            None => (file, text),
+        };
+        let lines: Vec<&str> = text.lines().collect();
+        let level = if d.warning { "warning" } else { "error" };
+        let _ = writeln!(out, "{level}: {}", d.message);
         let gutter = d.pos.line.to_string().len();
         let pad = " ".repeat(gutter);
         let _ = writeln!(out, "{pad}--> {file}:{}:{}", d.pos.line, d.pos.col);
@@ -100,12 +139,6 @@ pub fn render(file: &str, text: &str, diagnostics: &[Diagnostic]) -> String {
         }
         out.push('\n');
     }
-    let n = diagnostics.len();
-    let _ = writeln!(
-        out,
-        "{file}: {n} problem{} found",
-        if n == 1 { "" } else { "s" }
-    );
     out
 }
 

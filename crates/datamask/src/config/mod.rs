@@ -4,6 +4,7 @@
 //! problem before touching data. Problems are collected, not raised one by one, and each carries
 //! its `file:line:column` (see [`diagnostic`]).
 
+pub mod comments;
 pub mod diagnostic;
 mod interpolate;
 mod validate;

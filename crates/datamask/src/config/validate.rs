@@ -795,6 +795,25 @@ impl Walker<'_> {
     }
 }
 
+/// Parses `text`, the YAML value of one column rule written outside the config (after
+/// `datamask:` in a column comment), exactly as the config's rules are parsed. Positions are
+/// in `text`.
+pub(super) fn rule_value(
+    column: &str,
+    text: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<ColumnRule, Vec<Diagnostic>> {
+    let root = yaml::parse(text).map_err(|e| vec![Diagnostic::new(e.pos, e.message)])?;
+    let mut w = Walker {
+        env,
+        diags: Vec::new(),
+    };
+    match w.column(column.to_string(), root.pos, &root) {
+        Some(rule) if w.diags.is_empty() => Ok(rule),
+        _ => Err(w.diags),
+    }
+}
+
 /// Strategy validation messages may carry "; did you mean ..." style hints after a `\n`.
 fn split_hint(d: Diagnostic) -> Diagnostic {
     match d.message.split_once('\n') {

@@ -15,6 +15,7 @@
 pub mod links;
 mod proofs;
 
+use crate::config::comments::{self, CommentRules};
 use crate::config::diagnostic::did_you_mean;
 use crate::config::{ColumnRule, Config, Diagnostic, Pos, Topic, UnlistedColumns};
 use datamask_core::strategy::{BuildCtx, Options, Strategy, StrategyInfo};
@@ -30,6 +31,9 @@ pub struct Plan {
     pub unlisted_columns: UnlistedColumns,
     /// Tables in load order: each after the tables it references.
     pub tables: Vec<TablePlan>,
+    /// Things worth knowing that stop nothing (a config rule overriding a column comment's).
+    #[serde(skip)]
+    pub warnings: Vec<Diagnostic>,
 }
 
 /// Whether a table is copied.
@@ -75,6 +79,8 @@ pub struct TablePlan {
 pub enum Origin {
     /// A rule in the config.
     Rule,
+    /// A rule in the column's comment in the source database (`datamask: email`).
+    Comment,
     /// No rule: copied unchanged under `policy.unlisted_columns` (`preserve`, or
     /// `fail_sensitive` when discovery found nothing sensitive in the column).
     Policy,
@@ -128,6 +134,13 @@ pub struct ColumnPlan {
     pub every_row: bool,
 }
 
+impl Origin {
+    /// True when the column has a rule of its own (in the config or in its comment).
+    pub fn is_rule(self) -> bool {
+        matches!(self, Origin::Rule | Origin::Comment)
+    }
+}
+
 fn is_empty(o: &Options) -> bool {
     o.0.is_empty()
 }
@@ -177,10 +190,12 @@ impl Plan {
     pub fn analyse(config: &Config, tables: &[TableSchema]) -> (Plan, Vec<Diagnostic>) {
         let mut diags = Vec::new();
         missing_tables(config, tables, &mut diags);
+        let (notes, problems) = comments::collect(tables, &|name| std::env::var(name).ok());
+        diags.extend(problems);
         let links = links::collect(config, tables, &mut diags);
         let mut plans: Vec<TablePlan> = tables
             .iter()
-            .map(|t| table_plan(config, t, &mut diags))
+            .map(|t| table_plan(config, t, &notes, &mut diags))
             .collect();
         propagate(config, tables, &links, &mut plans, &mut diags);
         crate::rows::plan_rows(
@@ -200,14 +215,20 @@ impl Plan {
             .into_iter()
             .filter_map(|i| slots[i].take())
             .collect();
-        diags.sort_by_key(|d| (d.pos.line, d.pos.col));
+        // Config problems first, in file order; then those in column comments.
+        diags.sort_by_key(|d| (d.elsewhere.is_some(), d.pos.line, d.pos.col));
+        let (warnings, errors): (Vec<Diagnostic>, Vec<Diagnostic>) = diags
+            .into_iter()
+            .map(|d| notes.relocate(d))
+            .partition(|d| d.warning);
         let plan = Plan {
             source: config.source.url.redacted(),
             target: config.target.as_ref().map(|t| t.url.redacted()),
             unlisted_columns: config.policy.unlisted_columns,
             tables: ordered,
+            warnings,
         };
-        (plan, diags)
+        (plan, errors)
     }
 
     /// The tables that are copied, in load order.
@@ -237,7 +258,12 @@ fn missing_tables(config: &Config, tables: &[TableSchema], diags: &mut Vec<Diagn
     }
 }
 
-fn table_plan(config: &Config, schema: &TableSchema, diags: &mut Vec<Diagnostic>) -> TablePlan {
+fn table_plan(
+    config: &Config,
+    schema: &TableSchema,
+    notes: &CommentRules,
+    diags: &mut Vec<Diagnostic>,
+) -> TablePlan {
     let rule = config.table(&schema.name);
     let skip = rule.is_some_and(|r| r.skip);
     let rules: &[ColumnRule] = rule.map_or(&[], |r| &r.columns);
@@ -261,9 +287,18 @@ fn table_plan(config: &Config, schema: &TableSchema, diags: &mut Vec<Diagnostic>
     let columns = schema
         .columns
         .iter()
-        .map(|col| match rules.iter().find(|r| r.column == col.name) {
-            Some(r) => column_from_rule(schema, col, r, diags),
-            None => preserved(schema, col),
+        .map(|col| {
+            let note = notes.get(&schema.name, &col.name);
+            match (rules.iter().find(|r| r.column == col.name), note) {
+                (Some(r), note) => {
+                    if let Some(n) = note {
+                        overridden(schema, r, n, diags);
+                    }
+                    column_from_rule(schema, col, r, Origin::Rule, diags)
+                }
+                (None, Some(n)) => column_from_rule(schema, col, &n.rule, Origin::Comment, diags),
+                (None, None) => preserved(schema, col),
+            }
         })
         .collect();
     let (primary_key, virtual_key) = primary_key(schema, rule, diags);
@@ -367,10 +402,36 @@ fn preserved(schema: &TableSchema, col: &Column) -> ColumnPlan {
     }
 }
 
+/// A warning when the config's rule for a column differs from the rule in its comment (the
+/// config wins; identical rules say nothing).
+fn overridden(
+    schema: &TableSchema,
+    rule: &ColumnRule,
+    note: &comments::CommentRule,
+    diags: &mut Vec<Diagnostic>,
+) {
+    if rule.strategy.name == note.rule.strategy.name && rule.options == note.rule.options {
+        return;
+    }
+    diags.push(
+        Diagnostic::new(
+            rule.pos,
+            format!(
+                "the rule for `{}.{}` overrides the rule in its column comment (`datamask: {}`)",
+                schema.name, rule.column, note.text
+            ),
+        )
+        .width(rule.column.chars().count())
+        .hint("the config wins; remove one of the two so that they cannot drift apart")
+        .warning(),
+    );
+}
+
 fn column_from_rule(
     schema: &TableSchema,
     col: &Column,
     rule: &ColumnRule,
+    origin: Origin,
     diags: &mut Vec<Diagnostic>,
 ) -> ColumnPlan {
     let info = rule.strategy;
@@ -435,7 +496,7 @@ fn column_from_rule(
         strategy: info.name.to_string(),
         options: rule.options.clone(),
         domain,
-        origin: Origin::Rule,
+        origin,
         inherited_from: None,
         via: None,
         unique: None,
@@ -485,7 +546,7 @@ fn propagate(
             .members
             .iter()
             .copied()
-            .filter(|&(t, c)| plans[t].columns[c].origin == Origin::Rule)
+            .filter(|&(t, c)| plans[t].columns[c].origin.is_rule())
             .collect();
         let names = domain_names(links, group, plans);
         if names.len() > 1 {
@@ -530,7 +591,7 @@ fn propagate(
                 continue;
             }
             let via_text = via.map(|l| links.links[l].describe(tables));
-            if plan.origin == Origin::Rule {
+            if plan.origin.is_rule() {
                 if !same_rule(plan, &root_plan) {
                     diags.push(conflict(tables, member, root, plan, &root_plan, via_text));
                 }
@@ -616,7 +677,8 @@ fn domain_names(links: &Links, group: &links::Group, plans: &[TablePlan]) -> Vec
         .filter_map(|&l| links.links[l].domain_name().map(str::to_string));
     let options = group.members.iter().filter_map(|&(t, c)| {
         let p = &plans[t].columns[c];
-        (p.origin == Origin::Rule)
+        p.origin
+            .is_rule()
             .then(|| p.options.get("domain").and_then(|v| v.as_text()))
             .flatten()
     });

@@ -346,6 +346,7 @@ fn columns(out: &mut String, report: &RunReport) {
                 esc(&c.domain),
                 match c.origin {
                     crate::plan::Origin::Rule => "config",
+                    crate::plan::Origin::Comment => "comment",
                     crate::plan::Origin::Policy => "policy",
                     crate::plan::Origin::Inherited => "inherited",
                 }
