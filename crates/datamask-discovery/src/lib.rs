@@ -97,7 +97,7 @@ pub fn scan_table(
     } else {
         Batch::with_capacity(table.columns.len(), 0)
     };
-    let columns = table
+    let mut columns: Vec<ColumnScan> = table
         .columns
         .iter()
         .enumerate()
@@ -111,6 +111,7 @@ pub fn scan_table(
             finding: classify(table, column, &sample.columns[i]),
         })
         .collect();
+    pair_coordinates(&sample, &mut columns);
     Ok(TableScan {
         schema: table.clone(),
         rows_sampled: sample.len(),
@@ -119,8 +120,131 @@ pub fn scan_table(
     })
 }
 
+/// Latitude and longitude come in pairs: a column of coordinate-shaped numbers right beside a
+/// column found to hold coordinates is the other half (`lat`, then an unhelpfully named `y`),
+/// and two coordinate columns side by side confirm each other.
+fn pair_coordinates(sample: &Batch, columns: &mut [ColumnScan]) {
+    let is_coord = |c: &ColumnScan| {
+        c.finding
+            .as_ref()
+            .is_some_and(|f| f.pii_type == PiiType::Coordinates)
+    };
+    // Only columns found on their own pair up: no chains of coordinate-shaped neighbours.
+    let found: Vec<bool> = columns.iter().map(is_coord).collect();
+    for i in 0..columns.len() {
+        let neighbours = [i.checked_sub(1), Some(i + 1)];
+        let Some(partner) = neighbours
+            .into_iter()
+            .flatten()
+            .find(|&j| found.get(j) == Some(&true))
+        else {
+            continue;
+        };
+        let partner_name = columns[partner].column.clone();
+        match &mut columns[i].finding {
+            Some(f) if f.pii_type == PiiType::Coordinates => {
+                if !f.evidence.notes.iter().any(|n| n.starts_with("paired")) {
+                    f.evidence
+                        .notes
+                        .push(format!("paired with `{partner_name}`"));
+                    f.score = ((f.score + 0.1).min(1.0) * 100.0).round() / 100.0;
+                    f.confidence = Confidence::from_score(f.score).unwrap_or(f.confidence);
+                }
+            }
+            // A name that says what the numbers are (`conversion_rate`, `ratio`) rules it out.
+            None if tokens::tokenize(&columns[i].column)
+                .iter()
+                .any(|t| vocab::is_negative(t)) => {}
+            None => {
+                let values = classify::texts(&sample.columns[i]);
+                let shaped = values
+                    .iter()
+                    .filter(|v| values::test(PiiType::Coordinates, v).matched)
+                    .count();
+                let share = shaped as f64 / values.len().max(1) as f64;
+                if !values.is_empty() && share >= 0.9 {
+                    columns[i].finding = Some(Finding {
+                        pii_type: PiiType::Coordinates,
+                        confidence: Confidence::Likely,
+                        score: 0.7,
+                        evidence: Evidence {
+                            sampled: values.len(),
+                            match_share: Some(share),
+                            notes: vec![format!("paired with `{partner_name}`")],
+                            ..Evidence::default()
+                        },
+                    });
+                }
+            }
+            Some(_) => {}
+        }
+    }
+}
+
 /// Scans every table of `source`, in the source's order.
 pub fn scan(source: &mut dyn Source, rows: usize) -> datamask_core::Result<Vec<TableScan>> {
     let tables = source.tables()?;
     tables.iter().map(|t| scan_table(source, t, rows)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datamask_core::{Column, DataType, Value};
+
+    fn scan_of(names: &[&str], rows: &[[f64; 3]]) -> Vec<ColumnScan> {
+        let table = TableSchema::new(
+            "places",
+            names
+                .iter()
+                .map(|n| Column::new(*n, DataType::Float { bits: 64 }))
+                .collect(),
+        );
+        let sample = Batch::from_rows(
+            3,
+            rows.iter()
+                .map(|r| r.iter().map(|x| Value::Float(*x)).collect())
+                .collect(),
+        );
+        let mut columns: Vec<ColumnScan> = table
+            .columns
+            .iter()
+            .enumerate()
+            .map(|(i, c)| ColumnScan {
+                table: table.name.clone(),
+                column: c.name.clone(),
+                data_type: "float".into(),
+                finding: classify(&table, c, &sample.columns[i]),
+            })
+            .collect();
+        pair_coordinates(&sample, &mut columns);
+        columns
+    }
+
+    #[test]
+    fn coordinates_pair_up_with_their_neighbour_only() {
+        let rows: Vec<[f64; 3]> = (0..50)
+            .map(|i| {
+                let f = f64::from(i);
+                [48.1371 + f / 997.0, 11.5754 + f / 991.0, 1.5 + f / 7.0]
+            })
+            .collect();
+        let cols = scan_of(&["lat", "y", "z"], &rows);
+        let lat = cols[0].finding.as_ref().unwrap();
+        assert_eq!(lat.pii_type, PiiType::Coordinates);
+        let y = cols[1].finding.as_ref().expect("the partner of `lat`");
+        assert_eq!(
+            (y.pii_type, y.confidence),
+            (PiiType::Coordinates, Confidence::Likely)
+        );
+        assert_eq!(y.evidence.notes, ["paired with `lat`"]);
+        // `z` is beside `y`, which was only found through `lat`: no chain.
+        assert!(cols[2].finding.is_none());
+        // A name that says what the numbers are keeps them out.
+        let cols = scan_of(&["lat", "conversion_rate", "z"], &rows);
+        assert!(cols[1].finding.is_none());
+        // Unnamed columns alone are never coordinates.
+        let cols = scan_of(&["a", "b", "c"], &rows);
+        assert!(cols.iter().all(|c| c.finding.is_none()));
+    }
 }

@@ -224,7 +224,7 @@ fn assert_fails(out: &Output, needles: &[&str]) -> String {
 // ---------------------------------------------------------------------------------------------
 // In-place mode
 
-const PG_SHOP: &str = "
+pub(super) const PG_SHOP: &str = "
 CREATE TABLE customers (id integer PRIMARY KEY, email text NOT NULL UNIQUE, name text);
 CREATE TABLE orders (id serial PRIMARY KEY,
     customer_id integer NOT NULL REFERENCES customers(id) ON DELETE CASCADE,
@@ -369,7 +369,7 @@ fn pg_in_place_never_breaks_a_foreign_key() {
     assert_eq!(db.dump(), before);
 }
 
-const MY_SHOP: &str = "
+pub(super) const MY_SHOP: &str = "
 CREATE TABLE customers (id int PRIMARY KEY, email varchar(120) NOT NULL UNIQUE, name text,
   shout varchar(200) AS (upper(name)) VIRTUAL) ENGINE=InnoDB;
 CREATE TABLE orders (id int PRIMARY KEY AUTO_INCREMENT, customer_id int NOT NULL, email varchar(120),
@@ -628,7 +628,7 @@ fn mysql_copy_killed_at_any_point_leaves_the_target_unchanged() {
 // ---------------------------------------------------------------------------------------------
 // Cross-engine copies of a type zoo (docs/types.md)
 
-const PG_ZOO: &str = r#"
+pub(super) const PG_ZOO: &str = r#"
 CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');
 CREATE DOMAIN email_address AS text CHECK (VALUE LIKE '%@%');
 CREATE TABLE customers (
@@ -649,7 +649,7 @@ INSERT INTO customers VALUES
 INSERT INTO orders (customer_id, total, note) VALUES (1, 99.99, 'first'), (2, 0.01, NULL), (1, 5, 'third');
 "#;
 
-const MY_ZOO: &str = "
+pub(super) const MY_ZOO: &str = "
 CREATE TABLE customers (id int unsigned PRIMARY KEY, email varchar(120) NOT NULL UNIQUE,
   name varchar(80), flag tinyint(1), big bigint unsigned, price decimal(10,2), ratio float,
   score double, kind enum('a','b'), tags set('x','y'), born date, wakes time, created datetime(6),

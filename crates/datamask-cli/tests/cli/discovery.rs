@@ -910,3 +910,93 @@ fn discovery_meets_its_quality_targets_on_the_committed_corpus() {
         assert!(recall >= 0.85, "{group}: recall {recall:.3}");
     }
 }
+
+/// `init` on `url`, the draft given `target`, then `check` and `run` pass, and the plan masks
+/// every column `scan` calls likely or certain.
+fn init_runs_and_masks_every_finding(url: &str, target: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let out = datamask(dir.path())
+        .args(["init", "--source", url])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let path = dir.path().join("datamask.yaml");
+    let draft = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(
+        &path,
+        draft.replace(
+            "# target: { url: \"sqlite://masked.db\", environment: development }",
+            &format!("target: {target}"),
+        ),
+    )
+    .unwrap();
+    let check = datamask(dir.path())
+        .env("DATAMASK_KEY", KEY)
+        .arg("check")
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&check.stdout);
+    assert!(check.status.success(), "{url}: {out}\n{draft}");
+    run_ok(dir.path(), KEY, &[]);
+    let plan = datamask(dir.path())
+        .args(["plan", "--format", "json"])
+        .output()
+        .unwrap();
+    let plan: serde_json::Value = serde_json::from_slice(&plan.stdout).unwrap();
+    let mut masked = 0;
+    for c in scan_json(dir.path(), url) {
+        if !matches!(c["confidence"].as_str(), Some("likely" | "certain")) {
+            continue;
+        }
+        let (t, name) = (c["table"].as_str().unwrap(), c["column"].as_str().unwrap());
+        let table = plan["tables"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == t)
+            .unwrap();
+        let col = table["columns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .unwrap();
+        assert_ne!(
+            col["strategy"], "preserve",
+            "{t}.{name} is not masked: {draft}"
+        );
+        masked += 1;
+    }
+    assert!(masked >= 2, "{url}: only {masked} findings");
+}
+
+#[test]
+fn init_runs_on_the_database_fixtures() {
+    for (tag, sql) in [
+        ("shop", super::databases::PG_SHOP),
+        ("zoo", super::databases::PG_ZOO),
+    ] {
+        let db = PgDb::new(tag);
+        psql(&db.0, sql);
+        init_runs_and_masks_every_finding(
+            &db.url(),
+            "{ url: \"sqlite://masked.db\", environment: development }",
+        );
+    }
+    for (tag, sql) in [
+        ("shop", super::databases::MY_SHOP),
+        ("zoo", super::databases::MY_ZOO),
+    ] {
+        let db = MyDb::named(tag);
+        mysql_exec("mysql", &format!("CREATE DATABASE {}", db.0));
+        mysql_exec(&db.0, sql);
+        init_runs_and_masks_every_finding(
+            &db.url(),
+            "{ url: \"out/\", format: csv, environment: development }",
+        );
+    }
+}
