@@ -1,7 +1,8 @@
 //! `service` (alias `external`): a user plug-in. The column's values are streamed, a batch at
 //! a time, to a program over stdin/stdout as JSON Lines, and its answers replace them.
 //!
-//! Protocol, one process per batch so that the simplest script works:
+//! Protocol (JSON Lines by default; Arrow IPC with `protocol: arrow`, see docs/plugins.md),
+//! one process per batch so that the simplest script works:
 //!
 //! * datamask starts `command` with the environment variables `DATAMASK_COLUMN` (column
 //!   name), `DATAMASK_TYPE` (the value kind: text, int, float, decimal, bool, date, ...),
@@ -17,15 +18,14 @@
 //! within `timeout_ms`), never a value: the plug-in's own stderr is not repeated either, as
 //! it may echo data. A timed-out program is killed.
 
-use crate::util::convert;
+mod arrow;
+mod jsonl;
+mod process;
+
 use datamask_core::strategy::{
     BuildCtx, Injectivity, OptionSpec, OptionType, OptionValue, Options, Strategy, StrategyInfo,
 };
 use datamask_core::{ApplyCtx, Value};
-use serde_json::{json, Value as Json};
-use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{Command, Stdio};
-use std::sync::mpsc;
 use std::time::Duration;
 
 pub const SERVICE: StrategyInfo = StrategyInfo {
@@ -59,6 +59,14 @@ pub const SERVICE: StrategyInfo = StrategyInfo {
             "Values per program run (1 to 1000000).",
         ),
         OptionSpec::optional(
+            "protocol",
+            OptionType::String,
+            Some("jsonl"),
+            "jsonl = one `{\"value\": ...}` JSON line per value; arrow = one Arrow IPC stream \
+             each way, a record batch with one column `value`.",
+        )
+        .one_of(&["jsonl", "arrow"]),
+        OptionSpec::optional(
             "injective",
             OptionType::Boolean,
             Some("false"),
@@ -82,6 +90,7 @@ struct Service {
     key_hex: String,
     column: String,
     injective: bool,
+    arrow: bool,
 }
 
 fn build(opts: &Options, ctx: &BuildCtx<'_>) -> Result<Box<dyn Strategy>, String> {
@@ -114,54 +123,8 @@ fn build(opts: &Options, ctx: &BuildCtx<'_>) -> Result<Box<dyn Strategy>, String
         key_hex: key.iter().map(|b| format!("{b:02x}")).collect(),
         column: ctx.column.name.clone(),
         injective: opts.bool_or("injective", false),
+        arrow: opts.str_or("protocol", "jsonl") == "arrow",
     }))
-}
-
-/// A value as the JSON the plug-in receives.
-fn to_json(v: &Value) -> Json {
-    match v {
-        Value::Null => Json::Null,
-        Value::Bool(b) => json!(b),
-        Value::Int(i) => json!(i),
-        Value::UInt(u) => json!(u),
-        Value::Float(f) => {
-            serde_json::Number::from_f64(*f).map_or_else(|| json!(f.to_string()), Json::Number)
-        }
-        Value::Json(s) => serde_json::from_str(s).unwrap_or_else(|_| json!(s)),
-        Value::Bytes(b) => json!(b.iter().map(|x| format!("{x:02x}")).collect::<String>()),
-        other => json!(other.to_string()),
-    }
-}
-
-/// The plug-in's answer as a value of `kind`.
-fn from_json(j: &Json, kind: &str) -> Option<Value> {
-    if j.is_null() {
-        return Some(Value::Null);
-    }
-    if kind == "json" {
-        return Some(Value::Json(j.to_string()));
-    }
-    if kind == "bytes" {
-        let h = j.as_str()?;
-        if h.len() % 2 != 0 {
-            return None;
-        }
-        return (0..h.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(h.get(i..i + 2)?, 16).ok())
-            .collect::<Option<Vec<u8>>>()
-            .map(Value::Bytes);
-    }
-    let opt = match j {
-        Json::Bool(b) => OptionValue::Bool(*b),
-        Json::Number(n) => match n.as_i64() {
-            Some(i) => OptionValue::Int(i),
-            None => OptionValue::Float(n.as_f64()?),
-        },
-        Json::String(s) => OptionValue::String(s.clone()),
-        _ => return None,
-    };
-    convert(&opt, kind).ok()
 }
 
 impl Service {
@@ -169,108 +132,36 @@ impl Service {
         format!("plug-in `{}`", self.program)
     }
 
-    /// Runs the program once on `values` (all of one kind).
+    /// Runs the program once on `values` (all of one kind) and decodes its answer.
     fn run_batch(&self, values: &[Value], kind: &str) -> Result<Vec<Value>, String> {
-        let mut input = Vec::with_capacity(values.len() * 32);
-        for v in values {
-            serde_json::to_writer(&mut input, &json!({ "value": to_json(v) }))
-                .map_err(|_| "a value could not be written as JSON".to_string())?;
-            input.push(b'\n');
-        }
-        let mut child = Command::new(&self.program)
-            .args(&self.args)
-            .env("DATAMASK_COLUMN", &self.column)
-            .env("DATAMASK_TYPE", kind)
-            .env("DATAMASK_PROTOCOL", "jsonl")
-            .env("DATAMASK_PLUGIN_KEY", &self.key_hex)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .map_err(|e| format!("{} could not be started: {}", self.name(), e.kind()))?;
-        let mut stdin = child.stdin.take().expect("piped stdin");
-        let stdout = child.stdout.take().expect("piped stdout");
-        // Writer and reader on their own threads, so a program that answers before reading
-        // everything cannot deadlock us; the main thread only waits, with the timeout.
-        let writer = std::thread::spawn(move || {
-            let _ = stdin.write_all(&input);
-        });
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut lines = Vec::new();
-            let mut reader = BufReader::new(stdout);
-            let mut line = String::new();
-            loop {
-                line.clear();
-                match reader.read_line(&mut line) {
-                    Ok(0) => break,
-                    Ok(_) => lines.push(line.trim_end_matches(['\n', '\r']).to_string()),
-                    Err(_) => {
-                        // Not UTF-8: drain and report.
-                        let _ = reader.read_to_end(&mut Vec::new());
-                        let _ = tx.send(Err(()));
-                        return;
-                    }
-                }
-            }
-            let _ = tx.send(Ok(lines));
-        });
-        let lines = match rx.recv_timeout(self.timeout) {
-            Ok(r) => r,
-            Err(_) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                let _ = writer.join();
-                return Err(format!(
-                    "{} gave no complete answer within {} ms and was stopped",
-                    self.name(),
-                    self.timeout.as_millis()
-                ));
-            }
+        let name = self.name();
+        let input = if self.arrow {
+            arrow::encode(values, kind).map_err(|e| format!("{name}: {e}"))?
+        } else {
+            jsonl::encode(values)?
         };
-        let _ = writer.join();
-        let status = child
-            .wait()
-            .map_err(|e| format!("{} could not be waited for: {}", self.name(), e.kind()))?;
-        if !status.success() {
-            return Err(match status.code() {
-                Some(c) => format!("{} exited with status {c}", self.name()),
-                None => format!("{} was killed by a signal", self.name()),
-            });
-        }
-        let lines =
-            lines.map_err(|()| format!("{} wrote output that is not UTF-8", self.name()))?;
-        let lines: Vec<String> = lines.into_iter().filter(|l| !l.trim().is_empty()).collect();
-        if lines.len() != values.len() {
-            return Err(format!(
-                "{} answered {} line(s) for {} value(s); it must write exactly one line per input line",
-                self.name(),
-                lines.len(),
-                values.len()
-            ));
-        }
-        lines
-            .iter()
-            .enumerate()
-            .map(|(i, l)| {
-                let j: Json = serde_json::from_str(l)
-                    .map_err(|_| format!("{} output line {} is not JSON", self.name(), i + 1))?;
-                let v = j.get("value").ok_or_else(|| {
-                    format!(
-                        "{} output line {} has no \"value\" member",
-                        self.name(),
-                        i + 1
-                    )
-                })?;
-                from_json(v, kind).ok_or_else(|| {
-                    format!(
-                        "{} output line {} is not a value of type {kind}",
-                        self.name(),
-                        i + 1
-                    )
-                })
-            })
-            .collect()
+        let run = process::Run {
+            name: &name,
+            program: &self.program,
+            args: &self.args,
+            env: &[
+                ("DATAMASK_COLUMN", &self.column),
+                ("DATAMASK_TYPE", kind),
+                (
+                    "DATAMASK_PROTOCOL",
+                    if self.arrow { "arrow" } else { "jsonl" },
+                ),
+                ("DATAMASK_PLUGIN_KEY", &self.key_hex),
+            ],
+            timeout: self.timeout,
+        };
+        let output = run.exchange(input)?;
+        let out = if self.arrow {
+            arrow::decode(&output, kind, values.len())
+        } else {
+            jsonl::decode(&output, kind, values.len())
+        };
+        out.map_err(|e| format!("{name} {e}"))
     }
 }
 
@@ -492,6 +383,81 @@ mod tests {
             )
             .unwrap_err();
         assert!(err.contains("within 300 ms and was stopped"), "{err}");
+    }
+
+    /// Arrow IPC: `cat` answers the stream it gets, which is a valid answer of the right
+    /// types and row count; broken and empty streams are clear errors.
+    #[test]
+    fn arrow_ipc_round_trips_and_rejects_broken_streams() {
+        let arrow = [("protocol", OptionValue::String("arrow".into()))];
+        let cases: Vec<(DataType, Vec<Value>)> = vec![
+            (
+                DataType::text(),
+                vec![Value::text("a"), Value::Null, Value::text("Zoë 北京")],
+            ),
+            (
+                DataType::Int {
+                    bits: 64,
+                    unsigned: false,
+                },
+                vec![Value::Int(-3), Value::Null, Value::Int(i64::MAX)],
+            ),
+            (
+                DataType::Float { bits: 64 },
+                vec![Value::Float(1.5), Value::Null],
+            ),
+            (DataType::Bool, vec![Value::Bool(true), Value::Bool(false)]),
+            (
+                DataType::Bytes,
+                vec![Value::Bytes(vec![0, 255]), Value::Null],
+            ),
+            (DataType::Json, vec![Value::Json("{\"a\":1}".into())]),
+            (
+                DataType::Date,
+                vec![Value::Date(
+                    chrono::NaiveDate::from_ymd_opt(2024, 2, 29).unwrap(),
+                )],
+            ),
+        ];
+        for (ty, values) in cases {
+            let col = column(ty);
+            let s = service(&["cat"], &arrow, &col);
+            let out = s
+                .apply_column(
+                    &values,
+                    &ApplyCtx {
+                        column: &col,
+                        row_key: None,
+                    },
+                )
+                .unwrap();
+            assert_eq!(out, values);
+        }
+        let text = column(DataType::text());
+        for (cmd, expected) in [
+            (
+                vec!["sh".to_string(), script("truncate.sh")],
+                "Arrow IPC stream",
+            ),
+            (
+                vec!["true".to_string()],
+                "did not answer with an Arrow IPC stream",
+            ),
+        ] {
+            let args: Vec<&str> = cmd.iter().map(String::as_str).collect();
+            let s = service(&args, &arrow, &text);
+            let err = s
+                .apply_column(
+                    &[Value::text("secret-1"), Value::text("secret-2")],
+                    &ApplyCtx {
+                        column: &text,
+                        row_key: None,
+                    },
+                )
+                .unwrap_err()
+                .1;
+            assert!(err.contains(expected) && !err.contains("secret"), "{err}");
+        }
     }
 
     #[test]
