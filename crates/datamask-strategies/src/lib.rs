@@ -353,6 +353,19 @@ pub fn validate_options(info: &StrategyInfo, options: &Options) -> Vec<OptionPro
             message: "must be between 0 and 1".into(),
         });
     }
+    // Checked here, not only by the strategies that read it: a misspelt locale on a strategy
+    // that ignores locales is still a mistake in the config.
+    if let Some(OptionValue::String(given)) = options.get("locale") {
+        if locale::resolve(given).is_none() {
+            let hint = did_you_mean(given, locale::CODES.iter().copied())
+                .map(|m| format!(" (did you mean `{m}`?)"))
+                .unwrap_or_default();
+            problems.push(OptionProblem {
+                option: "locale".into(),
+                message: format!("expected one of {}{hint}", locale::CODES.join(", ")),
+            });
+        }
+    }
     if problems.is_empty() {
         let column = Column::new("validation", sample_type(info.accepts.first().copied()));
         let ctx = BuildCtx {

@@ -472,6 +472,212 @@ mod tests {
         assert!(d[4].hint.as_deref().unwrap().contains("quoted"));
     }
 
+    /// Strategy options are checked at load time: a wrong type, a value out of range, a value
+    /// outside the choices and options that contradict each other are each an error at the
+    /// option's own line and column, naming the option. One row per problem, across the
+    /// strategy families of STRATEGIES.md.
+    #[test]
+    fn bad_strategy_options_are_errors_at_their_place() {
+        const CASES: &[(&str, &str, &str)] = &[
+            // Wrong type.
+            (
+                "strategy: token, length: long",
+                "length",
+                "expected an integer",
+            ),
+            (
+                "strategy: email, ensure_unique: 3",
+                "ensure_unique",
+                "expected a boolean",
+            ),
+            ("strategy: age, mean: old", "mean", "expected a number"),
+            (
+                "strategy: hash, length: [1]",
+                "length",
+                "expected an integer",
+            ),
+            (
+                "strategy: html, include_links: maybe",
+                "include_links",
+                "expected a boolean",
+            ),
+            (
+                "strategy: shuffle, values: gold",
+                "values",
+                "expected a list",
+            ),
+            ("strategy: map, map: [a, b]", "map", "expected a map"),
+            (
+                "strategy: password, include_special: 1",
+                "include_special",
+                "expected a boolean",
+            ),
+            (
+                "strategy: token, null_probability: half",
+                "null_probability",
+                "expected a number",
+            ),
+            (
+                "strategy: email, keep_null: no_thanks",
+                "keep_null",
+                "expected a boolean",
+            ),
+            ("strategy: email, locale: 12", "locale", "expected a string"),
+            // Out of range.
+            ("strategy: token, length: 0", "length", "between 1 and 1024"),
+            (
+                "strategy: email, local_part_length: 41",
+                "local_part_length",
+                "between 1 and 40",
+            ),
+            ("strategy: password, length: 2", "length", "between"),
+            ("strategy: hash, length: 0", "length", "between"),
+            ("strategy: uuid, version: 7", "version", "4 or 5"),
+            ("strategy: ip_address, version: 5", "version", "4 or 6"),
+            (
+                "strategy: truncate_ip, v4_prefix: 33",
+                "v4_prefix",
+                "between",
+            ),
+            (
+                "strategy: boolean, true_probability: 1.5",
+                "true_probability",
+                "between 0 and 1",
+            ),
+            (
+                "strategy: token, null_probability: 2",
+                "null_probability",
+                "between 0 and 1",
+            ),
+            ("strategy: keep_last, n: -1", "n", "between"),
+            (
+                "strategy: coordinate, precision: 40",
+                "precision",
+                "between",
+            ),
+            ("strategy: text, min_words: 0", "min_words", "between"),
+            (
+                "strategy: html, max_paragraphs: 1000",
+                "max_paragraphs",
+                "between",
+            ),
+            (
+                "strategy: phone, country_code: 12345",
+                "country_code",
+                "1 to 3 digits",
+            ),
+            (
+                "strategy: mac_address, separator: '--'",
+                "separator",
+                "expected one of :, -",
+            ),
+            (
+                "strategy: email, locale: tlh_KL",
+                "locale",
+                "expected one of en_US",
+            ),
+            ("strategy: iban, country: XX", "country", "IBAN country"),
+            (
+                "strategy: date, min_date: yesterday",
+                "min_date",
+                "YYYY-MM-DD",
+            ),
+            // Not one of the choices.
+            (
+                "strategy: hash, algorithm: sha3",
+                "algorithm",
+                "md5, sha1, sha256, sha512",
+            ),
+            ("strategy: color, format: hsl", "format", "hex, rgb, rgba"),
+            ("strategy: country, format: iso4", "format", "iso3"),
+            ("strategy: html, type: table", "type", "signature"),
+            ("strategy: dni_cif, type: ssn", "type", "auto"),
+            (
+                "strategy: age, distribution: poisson",
+                "distribution",
+                "normal",
+            ),
+            ("strategy: credit_card, type: diners_club_x", "type", "visa"),
+            // Options that contradict each other.
+            (
+                "strategy: age, min: 50, max: 10",
+                "min",
+                "not be greater than option `max`",
+            ),
+            (
+                "strategy: numeric, min: 10, max: 1",
+                "min",
+                "greater than option `max`",
+            ),
+            (
+                "strategy: username, min_length: 10, max_length: 5",
+                "min_length",
+                "max_length",
+            ),
+            (
+                "strategy: text, min_words: 9, max_words: 2",
+                "min_words",
+                "max_words",
+            ),
+            (
+                "strategy: html, min_paragraphs: 5, max_paragraphs: 2",
+                "min_paragraphs",
+                "max_paragraphs",
+            ),
+            (
+                "strategy: date, min_date: 2020-01-01, max_date: 2010-01-01",
+                "min_date",
+                "after option `max_date`",
+            ),
+            (
+                "strategy: date, type: past, max_date: 2010-01-01",
+                "max_date",
+                "does not apply",
+            ),
+            (
+                "strategy: noise, relative: 0.1, absolute: 5",
+                "relative",
+                "not both",
+            ),
+            (
+                "strategy: date_shift, days: 3, max_days: 10",
+                "days",
+                "not both",
+            ),
+            (
+                "strategy: geo_round, decimals: 2, jitter_meters: 10",
+                "decimals",
+                "not both",
+            ),
+        ];
+        let mut wrong = Vec::new();
+        for (rule, option, needle) in CASES {
+            let line = format!("      a: {{ {rule} }}");
+            let text = format!("{BASE}tables:\n  t:\n    columns:\n{line}\n");
+            let col = line.find(&format!(" {option}:")).expect("option in rule") + 2;
+            let found = match load(&text) {
+                Ok(_) => "accepted".to_string(),
+                Err(d) => {
+                    let hit = d.iter().any(|d| {
+                        d.pos.line == 6
+                            && d.pos.col == col
+                            && d.message.contains(&format!("option `{option}`"))
+                            && format!("{} {}", d.message, d.hint.as_deref().unwrap_or(""))
+                                .contains(needle)
+                    });
+                    if hit {
+                        continue;
+                    }
+                    format!("{d:?}")
+                }
+            };
+            wrong.push(format!(
+                "{rule}: expected `{option}` at 6:{col} ({needle}); got {found}"
+            ));
+        }
+        assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    }
+
     #[test]
     fn interpolation_and_missing_variables() {
         let c = load("version: 1\nsource: \"sqlite://${DB_HOST}.db\"\n").unwrap();
