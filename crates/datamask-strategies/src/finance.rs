@@ -519,6 +519,39 @@ mod tests {
         assert!(!iban_valid("DE8937040044053201300"));
     }
 
+    /// IBAN lengths from the SWIFT IBAN Registry, written out independently of the layout
+    /// table the generator uses.
+    #[test]
+    fn iban_lengths_match_the_registry() {
+        const LENGTHS: &[(&str, usize)] = &[
+            ("AD", 24),
+            ("AE", 23),
+            ("AT", 20),
+            ("BE", 16),
+            ("BR", 29),
+            ("CH", 21),
+            ("DE", 22),
+            ("DK", 18),
+            ("ES", 24),
+            ("FR", 27),
+            ("GB", 22),
+            ("IE", 22),
+            ("IT", 27),
+            ("NL", 18),
+            ("PL", 28),
+            ("PT", 25),
+            ("SE", 24),
+        ];
+        for (country, len) in LENGTHS {
+            let bban = IBAN_COUNTRIES
+                .iter()
+                .find(|(c, _)| c == country)
+                .unwrap_or_else(|| panic!("{country} missing"))
+                .1;
+            assert_eq!(4 + bban.len(), *len, "{country}");
+        }
+    }
+
     #[test]
     fn ibans_are_valid_for_every_country() {
         let column = Column::new("c", DataType::text());
@@ -655,7 +688,9 @@ mod tests {
         assert!(out.starts_with("999999") && luhn_valid(&digits_of(&out)));
     }
 
-    /// 100,000 values of every card brand and IBAN country are valid.
+    /// 100,000 values of every card brand and IBAN country are valid: cards pass Luhn and
+    /// start with a published test BIN of their brand at their brand's length; IBANs pass
+    /// mod-97 at their country's registry length.
     #[test]
     fn hundred_thousand_valid() {
         let column = Column::new("c", DataType::text());
@@ -668,14 +703,27 @@ mod tests {
         let iban = build_with("iban", &opts(&[]));
         for i in 0..100_000 {
             let v = Value::text(format!("{i}"));
-            assert!(luhn_valid(&digits_of(&text(card.apply(&v, &ctx).unwrap()))));
+            let number = text(card.apply(&v, &ctx).unwrap()).replace([' ', '-'], "");
+            assert!(luhn_valid(&digits_of(&number)), "{number}");
+            let brand = brand_of(&number).unwrap_or_else(|| panic!("no brand: {number}"));
+            assert!(
+                brand.bins.iter().any(|b| number.starts_with(b)) && number.len() == brand.length,
+                "{number} is not a {} test number",
+                brand.name
+            );
             let s = Value::text(format!("4111 1111 {:04} {:04}", i / 10000, i % 10000));
             assert!(luhn_valid(&digits_of(&text(
                 synth.apply(&s, &ctx).unwrap()
             ))));
             let c = IBAN_COUNTRIES[i % IBAN_COUNTRIES.len()].0;
             let v = Value::text(format!("{c}00{i}"));
-            assert!(iban_valid(&text(iban.apply(&v, &ctx).unwrap())));
+            let out = text(iban.apply(&v, &ctx).unwrap());
+            let bban = IBAN_COUNTRIES
+                .iter()
+                .find(|(k, _)| out.starts_with(k))
+                .unwrap()
+                .1;
+            assert!(iban_valid(&out) && out.len() == 4 + bban.len(), "{out}");
         }
     }
 }

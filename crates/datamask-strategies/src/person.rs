@@ -600,6 +600,87 @@ mod tests {
         assert_eq!(i.to_string().len(), 10);
     }
 
+    /// On 100,000 numbers per locale (half national, half international, half of those
+    /// selected by `country_code` alone), every number fits its country's numbering plan,
+    /// written here from the plans themselves (NANP, Ofcom, BNetzA, ARCEP, CNMC, AGCOM, ACM,
+    /// UKE, Anatel) rather than from the dictionaries: right prefix, digit count and grouping.
+    #[test]
+    fn hundred_thousand_phone_numbers_fit_their_country() {
+        use crate::harness::build_with;
+        use datamask_core::{ApplyCtx, Column, DataType};
+        // (locale, calling code, national, international)
+        const PLANS: &[(&str, &str, &str, &str)] = &[
+            (
+                // NANP area codes are NXX (N = 2-9, middle digit 0-8), never N11.
+                "en_US",
+                "1",
+                r"^\([2-9]([02-8]\d|1[02-9])\) 555-01\d\d$",
+                r"^\+1 [2-9]([02-8]\d|1[02-9])-555-01\d\d$",
+            ),
+            ("en_GB", "44", r"^07700 900\d{3}$", r"^\+44 7700 900\d{3}$"),
+            (
+                "de_DE",
+                "49",
+                r"^01(5\d \d{8}|[67]\d \d{7})$",
+                r"^\+49 1(5\d \d{8}|[67]\d \d{7})$",
+            ),
+            (
+                "fr_FR",
+                "33",
+                r"^0[1-9]( \d\d){4}$",
+                r"^\+33 [1-9]( \d\d){4}$",
+            ),
+            (
+                "es_ES",
+                "34",
+                r"^[67]\d\d \d{3} \d{3}$",
+                r"^\+34 [67]\d\d \d{3} \d{3}$",
+            ),
+            (
+                "it_IT",
+                "39",
+                r"^3\d\d \d{3} \d{3,4}$",
+                r"^\+39 3\d\d \d{3} \d{3,4}$",
+            ),
+            ("nl_NL", "31", r"^06 \d{8}$", r"^\+31 6 \d{8}$"),
+            (
+                "pl_PL",
+                "48",
+                r"^[5-8]\d\d \d{3} \d{3}$",
+                r"^\+48 [5-8]\d\d \d{3} \d{3}$",
+            ),
+            (
+                // Anatel's DDD area codes.
+                "pt_BR",
+                "55",
+                r"^\((11|12|13|14|15|16|17|18|19|21|22|24|27|28|31|32|33|34|35|37|38|41|42|43|44|45|46|47|48|49|51|53|54|55|61|62|63|64|65|66|67|68|69|71|73|74|75|77|79|81|82|83|84|85|86|87|88|89|91|92|93|94|95|96|97|98|99)\) 9\d{4}-\d{4}$",
+                r"^\+55 (11|12|13|14|15|16|17|18|19|21|22|24|27|28|31|32|33|34|35|37|38|41|42|43|44|45|46|47|48|49|51|53|54|55|61|62|63|64|65|66|67|68|69|71|73|74|75|77|79|81|82|83|84|85|86|87|88|89|91|92|93|94|95|96|97|98|99) 9\d{4}-\d{4}$",
+            ),
+        ];
+        let column = Column::new("c", DataType::text());
+        let ctx = ApplyCtx {
+            column: &column,
+            row_key: None,
+        };
+        for (locale, cc, national, international) in PLANS {
+            for (format, plan) in [("national", national), ("international", international)] {
+                let plan = regex::Regex::new(plan).unwrap();
+                let by_locale =
+                    build_with("phone", &opts(&[("format", format), ("locale", locale)]));
+                let by_code = build_with(
+                    "phone",
+                    &opts(&[("format", format), ("country_code", &format!("'{cc}"))]),
+                );
+                for i in 0..25_000 {
+                    for s in [&by_locale, &by_code] {
+                        let p = text(s.apply(&Value::text(format!("{i}")), &ctx).unwrap());
+                        assert!(plan.is_match(&p), "{locale} {format}: {p}");
+                    }
+                }
+            }
+        }
+    }
+
     /// National and international numbers fit each locale country's layout.
     #[test]
     fn phone_country_formats() {
