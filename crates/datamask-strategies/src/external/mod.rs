@@ -460,6 +460,136 @@ mod tests {
         }
     }
 
+    /// A plug-in that reads its input and answers the bytes of `answer` (an Arrow stream made
+    /// here), so each way an Arrow answer can be wrong is tested with a real program.
+    fn answering(name: &str, answer: &[u8]) -> Vec<String> {
+        let path =
+            std::env::temp_dir().join(format!("datamask-arrow-{}-{name}.bin", std::process::id()));
+        std::fs::write(&path, answer).unwrap();
+        vec![
+            "sh".into(),
+            "-c".into(),
+            format!("cat > /dev/null; cat '{}'", path.display()),
+        ]
+    }
+
+    /// Under `protocol: arrow`, a crash, a hang, too few or too many rows, a cell of the
+    /// wrong type and a batch of the wrong shape are each a clear error that names the
+    /// plug-in and never the values.
+    #[test]
+    fn misbehaving_arrow_plugins_give_clear_errors() {
+        use arrow_array::{Int64Array, RecordBatch};
+        use arrow_schema::{DataType as ArrowType, Field, Schema};
+        use std::sync::Arc;
+        let text = column(DataType::text());
+        let int = column(DataType::Int {
+            bits: 64,
+            unsigned: false,
+        });
+        let two_columns = {
+            let schema = Arc::new(Schema::new(vec![
+                Field::new("value", ArrowType::Int64, true),
+                Field::new("extra", ArrowType::Int64, true),
+            ]));
+            let a = Arc::new(Int64Array::from(vec![1, 2]));
+            let batch = RecordBatch::try_new(schema.clone(), vec![a.clone(), a]).unwrap();
+            let mut out = Vec::new();
+            let mut w = arrow_ipc::writer::StreamWriter::try_new(&mut out, &schema).unwrap();
+            w.write(&batch).unwrap();
+            w.finish().unwrap();
+            drop(w);
+            out
+        };
+        let texts = |n: usize| -> Vec<Value> {
+            (0..n).map(|i| Value::text(format!("secret-{i}"))).collect()
+        };
+        let cases: Vec<(Vec<String>, &Column, Vec<Value>, &str)> = vec![
+            (
+                vec!["sh".into(), script("crash.sh")],
+                &text,
+                texts(2),
+                "exited with status 3",
+            ),
+            (
+                answering("short", &arrow::encode(&texts(1), "text").unwrap()),
+                &text,
+                texts(2),
+                "answered 1 row(s) for 2 value(s)",
+            ),
+            (
+                answering("long", &arrow::encode(&texts(3), "text").unwrap()),
+                &text,
+                texts(2),
+                "answered 3 row(s) for 2 value(s)",
+            ),
+            (
+                answering("text_for_int", &arrow::encode(&texts(2), "text").unwrap()),
+                &int,
+                vec![Value::Int(1), Value::Int(2)],
+                "answer row 1 is not a value of type int",
+            ),
+            (
+                answering(
+                    "bytes_for_text",
+                    &arrow::encode(&[Value::Bytes(vec![1]), Value::Bytes(vec![2])], "bytes")
+                        .unwrap(),
+                ),
+                &text,
+                texts(2),
+                "answer row 1 is not a value of type text",
+            ),
+            (
+                answering("two_columns", &two_columns),
+                &int,
+                vec![Value::Int(1), Value::Int(2)],
+                "answered batches with 2 columns",
+            ),
+            (
+                answering("garbage", b"this is not arrow at all"),
+                &text,
+                texts(2),
+                "Arrow IPC stream",
+            ),
+        ];
+        let proto = [("protocol", OptionValue::String("arrow".into()))];
+        for (cmd, col, values, expected) in cases {
+            let args: Vec<&str> = cmd.iter().map(String::as_str).collect();
+            let s = service(&args, &proto, col);
+            let ctx = ApplyCtx {
+                column: col,
+                row_key: None,
+            };
+            let (_, err) = s.apply_column(&values, &ctx).unwrap_err();
+            assert!(err.contains(expected), "{cmd:?}: {err}");
+            assert!(err.contains("plug-in `"), "{err}");
+            assert!(!err.contains("secret") && !err.contains("broke"), "{err}");
+        }
+        let s = service(
+            &["sh", &script("hang.sh")],
+            &[
+                ("protocol", OptionValue::String("arrow".into())),
+                ("timeout_ms", OptionValue::Int(300)),
+            ],
+            &text,
+        );
+        let err = s
+            .apply(
+                &Value::text("x"),
+                &ApplyCtx {
+                    column: &text,
+                    row_key: None,
+                },
+            )
+            .unwrap_err();
+        assert!(err.contains("within 300 ms and was stopped"), "{err}");
+        let ours = format!("datamask-arrow-{}-", std::process::id());
+        for entry in std::fs::read_dir(std::env::temp_dir()).unwrap().flatten() {
+            if entry.file_name().to_string_lossy().starts_with(&ours) {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+    }
+
     #[test]
     fn options_are_checked() {
         let info = crate::lookup("service").unwrap();
