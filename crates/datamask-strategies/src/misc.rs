@@ -521,6 +521,27 @@ mod tests {
         }
     }
 
+    /// Every algorithm gives its digest's width in lowercase hex, `length` keeps a prefix of
+    /// it, and the four digests of one value differ.
+    #[test]
+    fn hash_algorithms_and_lengths() {
+        let hex = |o: &[(&str, &str)]| match run("hash", &opts(o), &Value::text("a")).unwrap() {
+            Value::Text(h) => h,
+            other => panic!("{other:?}"),
+        };
+        let mut seen = std::collections::BTreeSet::new();
+        for (algorithm, width) in [("md5", 32), ("sha1", 40), ("sha256", 64), ("sha512", 128)] {
+            let full = hex(&[("algorithm", algorithm)]);
+            assert_eq!(full.len(), width, "{algorithm}");
+            assert!(full
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)));
+            assert!(seen.insert(full.clone()), "{algorithm}");
+            let short = hex(&[("algorithm", algorithm), ("length", "12")]);
+            assert_eq!(short, full[..12], "{algorithm}");
+        }
+    }
+
     #[test]
     fn hash_is_keyed_hex() {
         let Value::Text(h) =

@@ -597,6 +597,30 @@ mod tests {
         }
     }
 
+    /// `min_paragraphs` and `max_paragraphs` bound the `<p>` count, and both ends occur.
+    #[test]
+    fn html_paragraph_counts_stay_in_bounds() {
+        for (lo, hi) in [(1, 1), (2, 4), (5, 7)] {
+            let mut counts = std::collections::BTreeSet::new();
+            for i in 0..200 {
+                let h = text(
+                    run(
+                        "html",
+                        &opts(&[
+                            ("type", "paragraph"),
+                            ("min_paragraphs", &lo.to_string()),
+                            ("max_paragraphs", &hi.to_string()),
+                        ]),
+                        &Value::text(i.to_string()),
+                    )
+                    .unwrap(),
+                );
+                counts.insert(h.matches("<p>").count());
+            }
+            assert_eq!(counts, (lo..=hi).collect(), "{lo}..={hi}");
+        }
+    }
+
     #[test]
     fn json_documents_parse_and_follow_the_schema() {
         for i in 0..100 {
