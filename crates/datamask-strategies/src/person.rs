@@ -174,8 +174,9 @@ pub const EMAIL: StrategyInfo = StrategyInfo {
             "email_domain",
             OptionType::String,
             None,
-            "Domain of the fake addresses; by default one of example.com, example.net, \
-             example.org, chosen by the key.",
+            "Domain of the fake addresses (the common option `domain` is the token \
+             domain); by default one of example.com, example.net, example.org, chosen by \
+             the key.",
         ),
         OptionSpec::optional(
             "format",
