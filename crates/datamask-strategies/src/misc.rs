@@ -80,6 +80,10 @@ fn build_age(opts: &Options, ctx: &BuildCtx<'_>) -> Result<Box<dyn Strategy>, St
     if !(mean.is_finite() && sd.is_finite() && sd > 0.0) {
         return Err("option `std_dev` must be a positive number and `mean` finite".into());
     }
+    // A mean outside the range would pile every age up on one bound.
+    if !(min as f64..=max as f64).contains(&mean) {
+        return Err("option `mean` must lie between option `min` and option `max`".into());
+    }
     Ok(Box::new(Age {
         prf: ctx.prf.clone(),
         min,
@@ -421,6 +425,17 @@ mod tests {
         );
         let p = crate::validate_options(crate::lookup("age").unwrap(), &opts(&[("mean", "3")]));
         assert_eq!(p[0].option, "mean");
+        let p = crate::validate_options(
+            crate::lookup("age").unwrap(),
+            &opts(&[
+                ("distribution", "normal"),
+                ("min", "10"),
+                ("max", "20"),
+                ("mean", "90"),
+            ]),
+        );
+        assert_eq!(p[0].option, "mean", "{p:?}");
+        assert!(p[0].message.contains("between option `min`"), "{p:?}");
     }
 
     #[test]

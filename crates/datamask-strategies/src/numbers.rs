@@ -219,6 +219,14 @@ fn build_numeric(opts: &Options, ctx: &BuildCtx<'_>) -> Result<Box<dyn Strategy>
     if !(min.is_finite() && max.is_finite()) || min > max {
         return Err("option `min` must be finite and not greater than option `max`".into());
     }
+    if opts.str_or("type", "") == "int" {
+        if opts.get("precision").is_some() {
+            return Err("option `precision` only applies with `type: float`".into());
+        }
+        if min.ceil() > max.floor() {
+            return Err(NO_WHOLE_NUMBER.into());
+        }
+    }
     Ok(Box::new(Numeric {
         prf: ctx.prf.clone(),
         float,
@@ -253,8 +261,17 @@ impl Numeric {
     }
 }
 
+/// Whole numbers drawn from a range that holds none would all fall outside it.
+const NO_WHOLE_NUMBER: &str =
+    "option `min` and option `max` have no whole number between them; set `type: float`";
+
 impl Strategy for Numeric {
     fn apply_value(&self, value: &Value, _ctx: &ApplyCtx<'_>) -> Result<Value, String> {
+        // Only reachable when the column, not `type: int`, chose whole numbers (the builder
+        // refuses the explicit case), so validation cannot know it in advance.
+        if !self.float && self.min.ceil() > self.max.floor() {
+            return Err(NO_WHOLE_NUMBER.into());
+        }
         let x = self.draw(value);
         Ok(match value {
             Value::Int(_) => Value::Int(x as i64),
@@ -332,5 +349,21 @@ mod tests {
         let info = crate::lookup("numeric").unwrap();
         let p = crate::validate_options(info, &opts(&[("min", "5"), ("max", "1")]));
         assert_eq!(p[0].option, "min");
+        // Options that contradict each other, and a range with no whole number in it: an
+        // error up front with `type: int`, at the value when the column chose whole numbers.
+        for bad in [
+            &[("type", "int"), ("precision", "2")][..],
+            &[("type", "int"), ("min", "1.2"), ("max", "1.8")],
+        ] {
+            let p = crate::validate_options(info, &opts(bad));
+            assert_eq!(p.len(), 1, "{bad:?}: {p:?}");
+        }
+        let o = opts(&[("min", "1.2"), ("max", "1.8")]);
+        let err = run("numeric", &o, &Value::Int(3)).unwrap_err();
+        assert!(err.contains("no whole number"), "{err}");
+        let Value::Float(f) = run("numeric", &o, &Value::Float(3.0)).unwrap() else {
+            panic!()
+        };
+        assert!((1.2..=1.8).contains(&f), "{f}");
     }
 }

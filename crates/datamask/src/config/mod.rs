@@ -610,6 +610,22 @@ mod tests {
                 "greater than option `max`",
             ),
             (
+                "strategy: numeric, type: int, precision: 2",
+                "precision",
+                "type: float",
+            ),
+            (
+                "strategy: numeric, type: int, min: 1.2, max: 1.8",
+                "min",
+                "no whole number",
+            ),
+            (
+                "strategy: age, distribution: normal, min: 10, max: 20, mean: 90",
+                "mean",
+                "between option `min`",
+            ),
+            ("strategy: age, mean: 40", "mean", "distribution: normal"),
+            (
                 "strategy: username, min_length: 10, max_length: 5",
                 "min_length",
                 "max_length",
