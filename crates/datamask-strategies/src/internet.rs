@@ -138,7 +138,8 @@ pub const USERNAME: StrategyInfo = StrategyInfo {
             "min_length",
             OptionType::Integer,
             Some("6"),
-            "Shortest handle (1 to 64), padded with digits.",
+            "Shortest handle (1 to 64), padded with digits (letters when \
+             `include_numbers` is false).",
         ),
         OptionSpec::optional(
             "max_length",
@@ -152,7 +153,7 @@ pub const USERNAME: StrategyInfo = StrategyInfo {
             "include_numbers",
             OptionType::Boolean,
             Some("true"),
-            "End the handle with two keyed digits.",
+            "End the handle with two keyed digits; when false the handle holds no digit.",
         ),
     ],
     accepts: &["text"],
@@ -218,8 +219,10 @@ impl Strategy for Username {
             core = core.trim_end_matches(['.', '_']).to_string();
         }
         core.push_str(&digits);
+        // Pad with digits, or with letters when the handle must hold no digits.
+        let pad = if self.numbers { DIGITS } else { LOWER };
         while core.chars().count() < self.min {
-            core.push(g.char_of(DIGITS));
+            core.push(g.char_of(pad));
         }
         let core: String = core.chars().take(self.max).collect();
         Ok(Value::Text(format!("{}{core}{}", self.prefix, self.suffix)))
@@ -661,6 +664,19 @@ mod tests {
                     "{out}"
                 );
             }
+        }
+        // Without numbers, short names are padded with letters, never digits.
+        let o = opts(&[
+            ("min_length", "20"),
+            ("max_length", "24"),
+            ("include_numbers", "false"),
+        ]);
+        for i in 0..300 {
+            let out = text(run("username", &o, &Value::text(i.to_string())).unwrap());
+            assert!(
+                out.len() >= 20 && !out.bytes().any(|b| b.is_ascii_digit()),
+                "{out}"
+            );
         }
         let p = crate::validate_options(
             crate::lookup("username").unwrap(),
