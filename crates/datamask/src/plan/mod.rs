@@ -13,6 +13,7 @@
 //!   output fits its target column, or the plan says why not.
 
 pub mod links;
+mod names;
 mod proofs;
 
 use crate::config::comments::{self, CommentRules};
@@ -188,6 +189,8 @@ impl Plan {
     /// Builds the plan and returns it with every problem found (sorted by place in the
     /// config), for `check`, which reports problems by topic and still wants the plan.
     pub fn analyse(config: &Config, tables: &[TableSchema]) -> (Plan, Vec<Diagnostic>) {
+        let qualified = names::qualify(config, tables);
+        let config = qualified.as_ref().unwrap_or(config);
         let mut diags = Vec::new();
         missing_tables(config, tables, &mut diags);
         let (notes, problems) = comments::collect(tables, &|name| std::env::var(name).ok());
@@ -236,8 +239,11 @@ impl Plan {
         self.tables.iter().filter(|t| t.action == TableAction::Copy)
     }
 
-    /// The table called `name`.
+    /// The table called `name`; a bare name also finds its schema-qualified table
+    /// (`customers` is `public.customers`), as in the config.
     pub fn table(&self, name: &str) -> Option<&TablePlan> {
+        let names: Vec<&str> = self.tables.iter().map(|t| t.name.as_str()).collect();
+        let name = names::resolve(name, &names).unwrap_or_else(|| name.to_string());
         self.tables.iter().find(|t| t.name == name)
     }
 }
@@ -250,7 +256,18 @@ fn missing_tables(config: &Config, tables: &[TableSchema], diags: &mut Vec<Diagn
                 format!("table `{}` not found in the source", rule.name),
             )
             .width(rule.name.len());
-            if let Some(s) = did_you_mean(&rule.name, tables.iter().map(|t| t.name.as_str())) {
+            let qualified = names::candidates(&rule.name, tables.iter().map(|t| t.name.as_str()));
+            if qualified.len() > 1 {
+                d = d.hint(format!(
+                    "the name is in several schemas; write one of {}",
+                    qualified
+                        .iter()
+                        .map(|q| format!("`{q}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            } else if let Some(s) = did_you_mean(&rule.name, tables.iter().map(|t| t.name.as_str()))
+            {
                 d = d.hint(format!("did you mean `{s}`?"));
             }
             diags.push(d);

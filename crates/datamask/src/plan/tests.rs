@@ -311,3 +311,39 @@ fn linked_columns_of_different_types_are_refused() {
         "{p:#?}"
     );
 }
+
+/// The same schemas as PostgreSQL introspects them: `public.people`, ...
+fn qualified_schemas(schema: &str) -> Vec<TableSchema> {
+    let mut tables = schemas();
+    for t in &mut tables {
+        t.name = format!("{schema}.{}", t.name);
+        for f in &mut t.foreign_keys {
+            f.ref_table = format!("{schema}.{}", f.ref_table);
+        }
+    }
+    tables
+}
+
+#[test]
+fn bare_table_names_denote_the_public_schema() {
+    let (plan, diags) = Plan::analyse(&config(RULES), &qualified_schemas("public"));
+    assert!(diags.is_empty(), "{diags:#?}");
+    assert_eq!(col(&plan, "public.people", "email").origin, Origin::Rule);
+    // The relation's bare names resolved too.
+    let r = col(&plan, "public.events", "ref");
+    assert_eq!(r.inherited_from.as_deref(), Some("public.people.email"));
+    assert_eq!(col(&plan, "public.staff", "id").strategy, "fpe");
+
+    // In two schemas and neither is public: the user has to say which.
+    let mut both = qualified_schemas("a");
+    both.extend(qualified_schemas("b"));
+    let (_, diags) = Plan::analyse(&config(RULES), &both);
+    let people = diags
+        .iter()
+        .find(|d| d.message == "table `people` not found in the source")
+        .expect("people is ambiguous");
+    assert_eq!(
+        people.hint.as_deref(),
+        Some("the name is in several schemas; write one of `a.people`, `b.people`")
+    );
+}
