@@ -860,8 +860,124 @@ fn catalogue_covers_the_target_list() {
     }
 }
 
+/// Every option STRATEGIES.md lists for a strategy exists under that name, or is a common
+/// option, or is one of the two documented renames: `domain` is the common token-domain
+/// option, so the fake addresses' and URLs' domain is `email_domain` / `url_domain`.
+#[test]
+fn options_cover_the_target_list() {
+    const TARGET: &[(&str, &str)] = &[
+        // A. Fakers.
+        (
+            "email",
+            "email_domain format local_part_length ensure_unique",
+        ),
+        ("first_name", "gender locale_specific"),
+        ("last_name", "gender locale_specific"),
+        ("name_fallback", "fallback_field gender"),
+        ("age", "min max distribution mean std_dev"),
+        ("phone", "country_code format include_extension"),
+        ("iban", "country valid formatted"),
+        ("credit_card", "type valid formatted"),
+        ("address", "country format include_postal_code"),
+        ("date", "min_date max_date format type"),
+        (
+            "username",
+            "min_length max_length prefix suffix include_numbers",
+        ),
+        ("url", "scheme url_domain path"),
+        ("company", "type suffix"),
+        (
+            "masking",
+            "preserve_start preserve_end mask_char mask_length",
+        ),
+        (
+            "password",
+            "length include_special include_numbers include_uppercase",
+        ),
+        ("ip_address", "version type"),
+        ("mac_address", "separator uppercase"),
+        ("uuid", "version format"),
+        ("hash", "algorithm length"),
+        ("hash_preserve", "algorithm preserve_format length"),
+        ("coordinate", "format precision bounds"),
+        ("color", "format alpha"),
+        ("boolean", "true_probability"),
+        ("numeric", "type min max precision"),
+        ("file", "extension directory absolute"),
+        ("json", "schema depth max_items"),
+        ("text", "type min_words max_words"),
+        ("html", "type include_links min_paragraphs max_paragraphs"),
+        ("enum", "values weighted"),
+        ("country", "format locale"),
+        ("language", "format locale"),
+        ("shuffle", "values exclude"),
+        ("constant", "value"),
+        ("copy", "source_field fallback"),
+        ("map", "map default"),
+        ("pattern_based", "source_field pattern replacement fallback"),
+        ("dni_cif", "type formatted"),
+        ("utm", "type format sources mediums campaigns"),
+        ("service", "command"),
+        // B and C.
+        ("token", "prefix length suffix alphabet"),
+        ("fpe", "alphabet keep"),
+        ("keep_last", "n mask_char"),
+        ("partial", "keep_first keep_last mask_char"),
+        ("deterministic_email", "email_domain keep_domain"),
+        ("noise", "relative absolute min max"),
+        ("truncate_ip", "v4_prefix v6_prefix"),
+        ("regex_replace", "pattern replacement"),
+        ("template", "template"),
+    ];
+    // Choices STRATEGIES.md names for an option.
+    const CHOICES: &[(&str, &str, &str)] = &[
+        ("email", "format", "name.surname random"),
+        ("age", "distribution", "uniform normal"),
+        ("phone", "format", "international national"),
+        ("address", "format", "full short"),
+        ("date", "type", "past future between"),
+        ("hash", "algorithm", "md5 sha1 sha256 sha512"),
+        ("hash_preserve", "algorithm", "md5 sha1 sha256 sha512"),
+        ("ip_address", "type", "public private localhost"),
+        ("color", "format", "hex rgb rgba"),
+        ("numeric", "type", "int float"),
+        ("text", "type", "sentence paragraph"),
+        ("html", "type", "signature paragraph list mixed"),
+        ("country", "format", "code name iso2 iso3"),
+        ("language", "format", "code name"),
+        ("dni_cif", "type", "dni cif nif auto"),
+        ("fpe", "alphabet", "digits alnum custom"),
+        ("credit_card", "type", "visa mastercard amex"),
+    ];
+    let mut missing = Vec::new();
+    for (name, options) in TARGET {
+        let info = lookup(name).unwrap_or_else(|| panic!("{name}"));
+        for option in options.split(' ') {
+            let known = info.options.iter().any(|o| o.name == option)
+                || crate::common_options().iter().any(|o| o.name == option);
+            if !known {
+                missing.push(format!("{name}.{option}"));
+            }
+        }
+    }
+    for (name, option, choices) in CHOICES {
+        let spec = lookup(name)
+            .unwrap()
+            .options
+            .iter()
+            .find(|o| o.name == *option)
+            .unwrap_or_else(|| panic!("{name}.{option}"));
+        for choice in choices.split(' ') {
+            if !spec.choices.contains(&choice) {
+                missing.push(format!("{name}.{option} = {choice}"));
+            }
+        }
+    }
+    assert!(missing.is_empty(), "not in the registry: {missing:?}");
+}
+
 /// On 100,000 values, every email, URL, IP address and MAC address generated parses, and
-/// every generated date stays in its range.
+/// every generated date stays in its range (between, past and future).
 #[test]
 fn hundred_thousand_values_parse() {
     let column = Column::new("c", DataType::text());
@@ -879,6 +995,24 @@ fn hundred_thousand_values_parse() {
         "date",
         &[("min_date", "2001-02-03"), ("max_date", "2002-03-04")],
     );
+    // `type: past` ends the day before `reference_date`, `type: future` starts the day after.
+    let past = build(
+        "date",
+        &[
+            ("type", "past"),
+            ("reference_date", "2020-06-01"),
+            ("min_date", "2019-01-01"),
+        ],
+    );
+    let future = build(
+        "date",
+        &[
+            ("type", "future"),
+            ("reference_date", "2020-06-01"),
+            ("max_date", "2021-12-31"),
+        ],
+    );
+    let ymd = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
     let text = |s: &dyn Strategy, v: &Value| match s.apply(v, &ctx).unwrap() {
         Value::Text(t) => t,
         other => panic!("{other:?}"),
@@ -927,5 +1061,16 @@ fn hundred_thousand_values_parse() {
         )
         .unwrap();
         assert!(d >= lo && d <= hi, "{d}");
+        for (s, lo, hi) in [
+            (&past, ymd(2019, 1, 1), ymd(2020, 5, 31)),
+            (&future, ymd(2020, 6, 2), ymd(2021, 12, 31)),
+        ] {
+            let d = NaiveDate::parse_from_str(
+                &text(s.as_ref(), &Value::text(format!("{i}"))),
+                "%Y-%m-%d",
+            )
+            .unwrap();
+            assert!(d >= lo && d <= hi, "{d}");
+        }
     }
 }
