@@ -92,22 +92,30 @@ impl Value {
     /// across types) and independent of platform and connector, which is what makes masked
     /// output reproducible. Floats are normalised so `-0.0` and `0.0`, and all NaNs, agree.
     pub fn encode_canonical(&self, out: &mut Vec<u8>) {
-        fn bytes(out: &mut Vec<u8>, tag: u8, b: &[u8]) {
-            out.push(tag);
-            out.extend_from_slice(&(b.len() as u64).to_be_bytes());
-            out.extend_from_slice(b);
+        self.feed_canonical(&mut |b| out.extend_from_slice(b));
+    }
+
+    /// Hands the canonical encoding (see [`Value::encode_canonical`]) to `out` in pieces,
+    /// without building it in memory first: the PRF feeds it straight into its hasher.
+    pub fn feed_canonical(&self, out: &mut dyn FnMut(&[u8])) {
+        fn bytes(out: &mut dyn FnMut(&[u8]), tag: u8, b: &[u8]) {
+            let mut head = [0u8; 9];
+            head[0] = tag;
+            head[1..].copy_from_slice(&(b.len() as u64).to_be_bytes());
+            out(&head);
+            out(b);
+        }
+        fn fixed<const N: usize>(out: &mut dyn FnMut(&[u8]), tag: u8, b: [u8; N]) {
+            let mut buf = [0u8; 17];
+            buf[0] = tag;
+            buf[1..=N].copy_from_slice(&b);
+            out(&buf[..=N]);
         }
         match self {
-            Value::Null => out.push(tag::NULL),
-            Value::Bool(b) => out.extend_from_slice(&[tag::BOOL, u8::from(*b)]),
-            Value::Int(i) => {
-                out.push(tag::INT);
-                out.extend_from_slice(&i.to_be_bytes());
-            }
-            Value::UInt(u) => {
-                out.push(tag::UINT);
-                out.extend_from_slice(&u.to_be_bytes());
-            }
+            Value::Null => out(&[tag::NULL]),
+            Value::Bool(b) => out(&[tag::BOOL, u8::from(*b)]),
+            Value::Int(i) => fixed(out, tag::INT, i.to_be_bytes()),
+            Value::UInt(u) => fixed(out, tag::UINT, u.to_be_bytes()),
             Value::Float(f) => {
                 let f = if *f == 0.0 {
                     0.0
@@ -116,34 +124,26 @@ impl Value {
                 } else {
                     *f
                 };
-                out.push(tag::FLOAT);
-                out.extend_from_slice(&f.to_bits().to_be_bytes());
+                fixed(out, tag::FLOAT, f.to_bits().to_be_bytes());
             }
             Value::Decimal(s) => bytes(out, tag::DECIMAL, s.as_bytes()),
             Value::Text(s) => bytes(out, tag::TEXT, s.as_bytes()),
             Value::Bytes(b) => bytes(out, tag::BYTES, b),
-            Value::Date(d) => {
-                out.push(tag::DATE);
-                out.extend_from_slice(&days_from_epoch(*d).to_be_bytes());
-            }
+            Value::Date(d) => fixed(out, tag::DATE, days_from_epoch(*d).to_be_bytes()),
             Value::Time(t) => {
-                out.push(tag::TIME);
                 let nanos = u64::from(t.num_seconds_from_midnight()) * 1_000_000_000
                     + u64::from(t.nanosecond());
-                out.extend_from_slice(&nanos.to_be_bytes());
+                fixed(out, tag::TIME, nanos.to_be_bytes());
             }
-            Value::Timestamp(ts) => {
-                out.push(tag::TIMESTAMP);
-                out.extend_from_slice(&ts.and_utc().timestamp_micros().to_be_bytes());
-            }
+            Value::Timestamp(ts) => fixed(
+                out,
+                tag::TIMESTAMP,
+                ts.and_utc().timestamp_micros().to_be_bytes(),
+            ),
             Value::TimestampTz(ts) => {
-                out.push(tag::TIMESTAMPTZ);
-                out.extend_from_slice(&ts.timestamp_micros().to_be_bytes());
+                fixed(out, tag::TIMESTAMPTZ, ts.timestamp_micros().to_be_bytes())
             }
-            Value::Uuid(u) => {
-                out.push(tag::UUID);
-                out.extend_from_slice(u);
-            }
+            Value::Uuid(u) => fixed(out, tag::UUID, *u),
             Value::Json(s) => bytes(out, tag::JSON, s.as_bytes()),
         }
     }
