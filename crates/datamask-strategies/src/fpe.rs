@@ -18,6 +18,7 @@
 //! Integers keep their sign and digit count (cycle walking avoids a leading zero and values
 //! outside the type's range), so the map is a bijection on the integers of each length.
 
+use crate::ff1::Ff1;
 use aes::Aes256;
 use datamask_core::strategy::{
     BuildCtx, Injectivity, OptionSpec, OptionType, OptionValue, Options, Strategy, StrategyInfo,
@@ -75,6 +76,8 @@ const MAX_WALK: usize = 100_000;
 struct Fpe {
     prf: Prf,
     key: [u8; 32],
+    /// FF1 on machine integers for short strings (the `fpe` crate for the rest).
+    ff1: Ff1,
     /// The alphabet classes; a character's numeral is its index in its class.
     classes: Vec<Vec<char>>,
     keep: Vec<char>,
@@ -114,6 +117,7 @@ fn build(opts: &Options, ctx: &BuildCtx<'_>) -> Result<Box<dyn Strategy>, String
     Ok(Box::new(Fpe {
         prf: ctx.prf.clone(),
         key: ctx.prf.cipher_key("fpe"),
+        ff1: Ff1::new(&ctx.prf.cipher_key("fpe")),
         classes,
         keep: opts.str_or("keep", "").chars().collect(),
         int_range: ctx.column.int_range(),
@@ -160,6 +164,10 @@ impl Fpe {
                 Ok(out)
             }
             _ => {
+                let mut ns = ns;
+                if self.ff1.encrypt(radix, tweak, &mut ns) {
+                    return Ok(ns);
+                }
                 let ff1 = FF1::<Aes256>::new(&self.key, radix)
                     .map_err(|_| "internal error: bad FF1 radix (this is a bug)".to_string())?;
                 let out = ff1

@@ -37,6 +37,7 @@ mod company;
 mod dates;
 mod docs;
 mod external;
+mod ff1;
 mod finance;
 mod fpe;
 mod gen;
