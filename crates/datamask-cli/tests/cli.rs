@@ -556,6 +556,38 @@ fn keygen_prints_a_key() {
     assert!(key.trim().chars().all(|c| c.is_ascii_hexdigit()));
 }
 
+/// `domain: example.com` on `email` (how STRATEGIES.md spells the addresses' domain) is the
+/// token domain here: `check` still passes, and warns at the option with the fix.
+#[test]
+fn check_warns_when_a_host_name_is_given_as_token_domain() {
+    let dir = quickstart();
+    let path = dir.path().join("datamask.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let line = "      email: { strategy: email, domain: email }";
+    assert!(text.contains(line));
+    std::fs::write(
+        &path,
+        text.replace(
+            line,
+            "      email: { strategy: email, domain: example.com }",
+        ),
+    )
+    .unwrap();
+    let out = datamask(dir.path())
+        .env("DATAMASK_KEY", KEY)
+        .arg("check")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(
+        stdout.contains("ok  warnings  1 warning:")
+            && stdout.contains("`domain: example.com` is the token domain of `email`")
+            && stdout.contains("write `email_domain: example.com`"),
+        "{stdout}"
+    );
+}
+
 #[test]
 fn check_passes_on_the_quickstart() {
     let dir = quickstart();

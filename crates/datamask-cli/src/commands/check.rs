@@ -86,6 +86,9 @@ pub fn run(args: Args) -> Result<(), Failure> {
             if let Some(line) = comment_rules(&config, &plan) {
                 record("comments", Ok(line));
             }
+            if let Some(line) = other_warnings(&config, &plan) {
+                record("warnings", Ok(line));
+            }
             record("columns", unlisted(&config, &plan, source.as_mut()));
         }
         Err(e) => record("source", Err(e)),
@@ -167,7 +170,13 @@ fn comment_rules(config: &datamask::Config, plan: &datamask::Plan) -> Option<Str
                 .map(move |c| format!("{}.{}", t.name, c.name))
         })
         .collect();
-    if applied.is_empty() && plan.warnings.is_empty() {
+    let overridden: Vec<Diagnostic> = plan
+        .warnings
+        .iter()
+        .filter(|w| is_comment_override(w))
+        .cloned()
+        .collect();
+    if applied.is_empty() && overridden.is_empty() {
         return None;
     }
     let mut line = format!(
@@ -180,20 +189,48 @@ fn comment_rules(config: &datamask::Config, plan: &datamask::Plan) -> Option<Str
             format!(" ({})", applied.join(", "))
         }
     );
-    if !plan.warnings.is_empty() {
+    if !overridden.is_empty() {
         let rendered = datamask::config::diagnostic::render_each(
             &config.path.display().to_string(),
             &config.text,
-            &plan.warnings,
+            &overridden,
         );
         line.push_str(&format!(
             "; {} overridden by the config:
 {}",
-            plan.warnings.len(),
+            overridden.len(),
             rendered.trim_end()
         ));
     }
     Some(line)
+}
+
+/// Whether a plan warning is about a config rule that overrides a column comment's rule.
+fn is_comment_override(w: &Diagnostic) -> bool {
+    w.message
+        .contains("overrides the rule in its column comment")
+}
+
+/// The plan's other warnings (a host name given as a token domain, ...), which do not fail
+/// the check but should be read.
+fn other_warnings(config: &datamask::Config, plan: &datamask::Plan) -> Option<String> {
+    let others: Vec<Diagnostic> = plan
+        .warnings
+        .iter()
+        .filter(|w| !is_comment_override(w))
+        .cloned()
+        .collect();
+    if others.is_empty() {
+        return None;
+    }
+    let rendered = datamask::config::diagnostic::render_each(
+        &config.path.display().to_string(),
+        &config.text,
+        &others,
+    );
+    let n = others.len();
+    let s = if n == 1 { "" } else { "s" };
+    Some(format!("{n} warning{s}:\n{}", rendered.trim_end()))
 }
 
 /// The fail-closed line: what happens to columns no rule names, and under the default policy

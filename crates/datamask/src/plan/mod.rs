@@ -471,6 +471,7 @@ fn column_from_rule(
             )),
         );
     }
+    host_name_as_token_domain(rule, diags);
     if let Some(kc) = rule.options.get("key_column").and_then(|v| v.as_text()) {
         if schema.column(&kc).is_none() {
             let pos = option_pos(rule, "key_column");
@@ -525,6 +526,55 @@ fn column_from_rule(
         when: None,
         every_row: false,
     }
+}
+
+/// Warns when `domain` on `email`, `deterministic_email` or `url` looks like a host name.
+/// There `domain` is the token domain (columns sharing it share outputs), but STRATEGIES.md
+/// and the Anonymize Bundle spell the fake values' own domain `domain`, which these strategies
+/// call `email_domain` / `url_domain`: without this warning such a config would silently keep
+/// the default example domains. A warning, not an error, since a dotted token domain is legal.
+fn host_name_as_token_domain(rule: &ColumnRule, diags: &mut Vec<Diagnostic>) {
+    let own = match rule.strategy.name {
+        "email" | "deterministic_email" => "email_domain",
+        "url" => "url_domain",
+        _ => return,
+    };
+    let Some(d) = rule.options.get("domain").and_then(|v| v.as_text()) else {
+        return;
+    };
+    if rule.options.get(own).is_some() || !looks_like_host(&d) {
+        return;
+    }
+    diags.push(
+        Diagnostic::new(
+            option_pos(rule, "domain"),
+            format!(
+                "`domain: {d}` is the token domain of `{}`, not the domain of its fake values",
+                rule.strategy.name
+            ),
+        )
+        .width("domain".len())
+        .hint(format!(
+            "for fake values at {d} write `{own}: {d}`; a token domain without a dot does not \
+             raise this warning"
+        ))
+        .warning(),
+    );
+}
+
+/// `example.com`, `mail.corp.test`: lowercase labels, the last one letters only.
+fn looks_like_host(d: &str) -> bool {
+    let labels: Vec<&str> = d.split('.').collect();
+    let label_ok = |l: &&str| {
+        !l.is_empty()
+            && l.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    };
+    labels.len() >= 2
+        && labels.iter().all(label_ok)
+        && labels
+            .last()
+            .is_some_and(|t| t.len() >= 2 && t.bytes().all(|b| b.is_ascii_lowercase()))
 }
 
 fn option_pos(rule: &ColumnRule, name: &str) -> Pos {

@@ -347,3 +347,32 @@ fn bare_table_names_denote_the_public_schema() {
         Some("the name is in several schemas; write one of `a.people`, `b.people`")
     );
 }
+
+/// `domain: example.com` on `email` (the STRATEGIES.md spelling of the addresses' domain) is
+/// a token domain here: a warning at the option says to write `email_domain`. Token domains
+/// without a dot, and configs that also give `email_domain`, raise none.
+#[test]
+fn a_host_name_as_token_domain_is_a_warning() {
+    let body = "tables:\n  people:\n    columns:\n      email: { strategy: email, domain: example.com }\n      name: { strategy: url, domain: www.corp.test }\n  events:\n    columns:\n      ref: { strategy: email, domain: people_email }\n      kind: { strategy: deterministic_email, domain: x.org, email_domain: x.org }\n";
+    let (plan, diags) = Plan::analyse(&config(body), &schemas());
+    assert!(diags.is_empty(), "{diags:#?}");
+    let found: Vec<(usize, usize, &str)> = plan
+        .warnings
+        .iter()
+        .filter(|w| w.message.contains("is the token domain"))
+        .map(|w| (w.pos.line, w.pos.col, w.hint.as_deref().unwrap_or("")))
+        .collect();
+    assert_eq!(found.len(), 2, "{:#?}", plan.warnings);
+    assert_eq!((found[0].0, found[0].1), (6, 33));
+    assert!(
+        found[0].2.contains("`email_domain: example.com`"),
+        "{}",
+        found[0].2
+    );
+    assert_eq!(found[1].0, 7);
+    assert!(
+        found[1].2.contains("`url_domain: www.corp.test`"),
+        "{}",
+        found[1].2
+    );
+}
