@@ -537,6 +537,11 @@ impl Strategy for Wrapped {
                 .map(|(i, v)| self.apply(v, ctx).map_err(|e| (i, e)))
                 .collect();
         }
+        let plain = self.null_probability <= 0.0 && (self.keep_null || !self.text_column);
+        if plain && !values.iter().any(Value::is_null) {
+            // Nothing to settle here: the batch goes to the inner strategy as it is.
+            return self.inner.apply_column(values, ctx);
+        }
         let mut out: Vec<Option<Value>> = vec![None; values.len()];
         let mut todo: Vec<(usize, Value)> = Vec::new();
         for (i, v) in values.iter().enumerate() {
@@ -554,13 +559,13 @@ impl Strategy for Wrapped {
                 todo.push((i, v.clone()));
             }
         }
-        let inputs: Vec<Value> = todo.iter().map(|(_, v)| v.clone()).collect();
+        let (positions, inputs): (Vec<usize>, Vec<Value>) = todo.into_iter().unzip();
         let masked = self
             .inner
             .apply_column(&inputs, ctx)
-            .map_err(|(k, e)| (todo.get(k).map_or(k, |(i, _)| *i), e))?;
-        for ((i, _), v) in todo.iter().zip(masked) {
-            out[*i] = Some(v);
+            .map_err(|(k, e)| (positions.get(k).copied().unwrap_or(k), e))?;
+        for (&i, v) in positions.iter().zip(masked) {
+            out[i] = Some(v);
         }
         Ok(out.into_iter().map(|v| v.unwrap_or(Value::Null)).collect())
     }

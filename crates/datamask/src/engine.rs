@@ -1049,19 +1049,31 @@ fn mask_batch(
                 row_key: None,
             };
             let rows: Vec<usize> = (0..input.len()).filter(|&i| is_active(i)).collect();
-            let subset: Vec<Value> = if rows.len() == input.len() {
-                input.clone()
+            // Every row active (the common case): the column goes as it is and the output
+            // is built from the results, with no copy of the input.
+            let all = rows.len() == input.len();
+            let subset: Vec<Value> = if all {
+                Vec::new()
             } else {
                 rows.iter().map(|&i| input[i].clone()).collect()
             };
             let values = c
                 .strategy
-                .apply_column(&subset, &ctx)
+                .apply_column(if all { input } else { &subset }, &ctx)
                 .map_err(|(k, message)| value_error(rows.get(k).copied().unwrap_or(k), message))?;
-            let mut out = input.clone();
-            for (&i, v) in rows.iter().zip(values) {
-                out[i] = c.fitter.fit(v).map_err(|message| value_error(i, message))?;
-            }
+            let out = if all {
+                values
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, v)| c.fitter.fit(v).map_err(|message| value_error(i, message)))
+                    .collect::<Result<Vec<_>, _>>()?
+            } else {
+                let mut out = input.clone();
+                for (&i, v) in rows.iter().zip(values) {
+                    out[i] = c.fitter.fit(v).map_err(|message| value_error(i, message))?;
+                }
+                out
+            };
             masked.push((c.index, out));
             continue;
         }
