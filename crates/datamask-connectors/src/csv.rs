@@ -11,7 +11,9 @@
 
 use crate::staged;
 use crate::FileOptions;
-use datamask_core::{Batch, BatchIter, Column, DataType, Error, Result, TableSchema, TableWriter};
+use datamask_core::{
+    Batch, BatchIter, Column, DataType, Error, Result, TableSchema, TableWriter, Value,
+};
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -251,17 +253,38 @@ impl TableWriter for CsvWriter {
                 self.width
             )));
         }
-        let mut texts: Vec<Option<String>> = Vec::with_capacity(self.width);
+        use std::fmt::Write as _;
+        // Textual values are written straight from the batch; only other types are formatted,
+        // into one reused buffer: no allocation per field.
+        let mut scratch = String::new();
         for row in 0..batch.len() {
-            texts.clear();
-            texts.extend(
-                batch
-                    .row(row)
-                    .map(|v| (!v.is_null()).then(|| v.to_string())),
-            );
-            let fields: Vec<Option<String>> = std::mem::take(&mut texts);
-            self.write_line(fields.iter().map(|f| f.as_deref()))?;
-            texts = fields;
+            self.line.clear();
+            for (i, column) in batch.columns.iter().enumerate() {
+                if i > 0 {
+                    self.line.push(self.delimiter);
+                }
+                let value = &column[row];
+                let text = match value {
+                    Value::Null if self.width == 1 => {
+                        self.line.extend_from_slice(b"\"\"");
+                        continue;
+                    }
+                    Value::Null => continue,
+                    other => match other.as_str() {
+                        Some(text) => text,
+                        None => {
+                            scratch.clear();
+                            let _ = write!(scratch, "{other}");
+                            &scratch
+                        }
+                    },
+                };
+                push_field(&mut self.line, text, self.delimiter);
+            }
+            self.line.push(b'\n');
+            self.out
+                .write_all(&self.line)
+                .map_err(|e| Error::io(&self.path, e))?;
         }
         Ok(())
     }
