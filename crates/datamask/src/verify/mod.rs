@@ -144,8 +144,14 @@ impl Verifier {
                 expect,
                 schema,
             );
-            let rows =
-                target::scan_table(&mut scan, target.as_mut(), batch_size, &mut parents, &anys)?;
+            let rows = target::scan_table(
+                &mut scan,
+                target.as_mut(),
+                batch_size,
+                &mut parents,
+                &mut children[i],
+                &anys,
+            )?;
             for p in parents.iter_mut().filter(|p| p.table == table.name) {
                 p.filled = true;
             }
@@ -171,18 +177,17 @@ impl Verifier {
                 ));
             }
             kids.retain(|k| parents[k.parent].filled);
-            if !pass2.needed(kids) {
-                continue;
+            if pass2.needed(kids) {
+                let found = pass2.run(
+                    &self.hasher,
+                    target.as_mut(),
+                    &schema,
+                    batch_size,
+                    kids,
+                    &parents,
+                )?;
+                tables[i].findings.extend(found);
             }
-            let found = pass2.run(
-                &self.hasher,
-                target.as_mut(),
-                &schema,
-                batch_size,
-                kids,
-                &parents,
-            )?;
-            tables[i].findings.extend(found);
             for k in kids.iter().filter(|k| k.orphans > 0) {
                 tables[i].findings.push(Finding {
                     check: Check::ForeignKey,
@@ -269,6 +274,7 @@ impl Verifier {
                     parent,
                     orphans: 0,
                     rows: Vec::new(),
+                    early: false,
                 });
             }
             tables.push(TableVerification {

@@ -2,9 +2,12 @@
 //!
 //! Pass 1 counts rows and NULLs, probes every masked value against the source's filters
 //! (unexpected values, leak candidates), compares the sampled rows, remembers referenced keys
-//! in Bloom filters and notes which unique keys may repeat. Pass 2, only for tables that need
-//! it, counts the possible repeats exactly and looks up every foreign key in its parent's
-//! filter (a key absent from the filter is certainly an orphan).
+//! in Bloom filters and notes which unique keys may repeat. It also looks up every foreign key
+//! whose parent table was read before (the usual case: tables are read parents first), in
+//! the parent's filter (a key absent from the filter is certainly an orphan). Pass 2, only for
+//! tables that need it, counts the possible repeats exactly and looks up the foreign keys whose
+//! parent was not read yet (self-references, cycles): a child table of millions of rows is
+//! then read once, not twice.
 
 use super::bloom::{Bloom, Budget, Digest, Hasher};
 use super::expect::{cell_digest, row_key, TableExpect};
@@ -575,12 +578,34 @@ pub(crate) struct ChildKey {
     pub parent: usize,
     pub orphans: u64,
     pub rows: Vec<String>,
+    /// Checked during pass 1 (its parent's filter was complete by then).
+    pub early: bool,
+}
+
+impl ChildKey {
+    /// Looks up the key of row `i` in its parent's filter, counting an orphan when absent.
+    fn check(
+        &mut self,
+        hasher: &Hasher,
+        parents: &[ParentKey],
+        batch: &Batch,
+        i: usize,
+        idx: &[usize],
+        label: impl FnOnce() -> String,
+    ) {
+        if let Some(d) = tuple_digest(hasher, batch, i, idx) {
+            if !parents[self.parent].bloom.contains(&d) {
+                self.orphans += 1;
+                push_example(&mut self.rows, label);
+            }
+        }
+    }
 }
 
 impl Pass2 {
     /// True when a second read is needed.
     pub(crate) fn needed(&self, children: &[ChildKey]) -> bool {
-        !self.uniques.is_empty() || !children.is_empty()
+        !self.uniques.is_empty() || children.iter().any(|k| !k.early)
     }
 
     /// Second read: exact counts of possible duplicates, foreign keys against their parents.
@@ -613,15 +638,12 @@ impl Pass2 {
                     }
                 }
                 for (k, idx) in children.iter_mut().zip(&child_idx) {
-                    let Some(idx) = idx else { continue };
-                    if let Some(d) = tuple_digest(hasher, batch, i, idx) {
-                        if !parents[k.parent].bloom.contains(&d) {
-                            k.orphans += 1;
-                            push_example(&mut k.rows, || {
-                                self.labeler.label(batch, i, first + i as u64)
-                            });
-                        }
-                    }
+                    let Some(idx) = idx.as_ref().filter(|_| !k.early) else {
+                        continue;
+                    };
+                    k.check(hasher, parents, batch, i, idx, || {
+                        self.labeler.label(batch, i, first + i as u64)
+                    });
                 }
             }
         })?;
@@ -647,15 +669,40 @@ impl Pass2 {
 }
 
 /// Pass 1 over a whole table.
+///
+/// The foreign keys in `children` whose parent is already filled are checked on the way (and
+/// marked `early`); the others are left to pass 2.
 pub(crate) fn scan_table(
     scan: &mut TableScan<'_>,
     source: &mut dyn Source,
     batch_size: usize,
     parents: &mut [ParentKey],
+    children: &mut [ChildKey],
     anys: &[Option<&Bloom>],
 ) -> datamask_core::Result<u64> {
     let target = scan.target.clone();
+    for k in children.iter_mut() {
+        k.early = parents[k.parent].filled;
+    }
+    let child_idx: Vec<Option<Vec<usize>>> = children
+        .iter()
+        .map(|k| {
+            k.columns
+                .iter()
+                .map(|c| scan.columns.index(c))
+                .collect::<Option<Vec<usize>>>()
+                .filter(|_| k.early)
+        })
+        .collect();
     for_each_batch(source, &target, batch_size, |batch, first| {
         scan.observe(batch, first, parents, anys);
+        for (k, idx) in children.iter_mut().zip(&child_idx) {
+            let Some(idx) = idx else { continue };
+            for i in 0..batch.len() {
+                k.check(scan.hasher, parents, batch, i, idx, || {
+                    scan.labeler.label(batch, i, first + i as u64)
+                });
+            }
+        }
     })
 }
