@@ -43,6 +43,8 @@ cleanup() {
   [[ "${KEEP_WORK:-0}" == 1 ]] || rm -rf "$BENCH_WORK"
 }
 trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM   # so the EXIT trap drops what was created
 
 if [[ "$(psql -X -At -d "$BASE_DB" -c 'SELECT count(*) FROM customers' 2>/dev/null || true)" != "$CUSTOMERS" ]]; then
   CUSTOMERS="$CUSTOMERS" SRC_DB="$BASE_DB" "$BENCH_DIR/pg_setup.sh"

@@ -73,6 +73,8 @@ cleanup() {
   [[ "${KEEP_WORK:-0}" == 1 ]] || rm -rf "$BENCH_WORK"
 }
 trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM   # so the EXIT trap drops what was created
 
 have() { [[ " $SCENARIOS " == *" $1 "* ]]; }
 

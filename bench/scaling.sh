@@ -47,6 +47,8 @@ cleanup() {
   [[ "${KEEP_WORK:-0}" == 1 ]] || rm -rf "$BENCH_WORK"
 }
 trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM   # so the EXIT trap drops what was created
 
 count() { psql -X -At -d "$1" -c 'SELECT count(*) FROM customers' 2>/dev/null || true; }
 
