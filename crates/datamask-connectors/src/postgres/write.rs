@@ -308,6 +308,46 @@ impl PgSink {
 
 /// Connects, creating the database through the `postgres` (or `template1`) maintenance
 /// database when it does not exist. Returns whether it was created.
+/// The columns of `table` that are loaded into `q` (positions in the batch, and names):
+/// every one but generated columns, which the target recomputes. A column the target table
+/// lacks is an error naming it.
+fn loaded_columns(
+    client: &mut Client,
+    target: &Target,
+    table: &TableSchema,
+    q: &str,
+) -> Result<(Vec<usize>, Vec<String>)> {
+    let rows = client
+        .query(
+            "SELECT a.attname::text, a.attgenerated <> '' FROM pg_catalog.pg_attribute a
+             WHERE a.attrelid = $1::text::pg_catalog.regclass AND a.attnum > 0
+               AND NOT a.attisdropped",
+            &[&q],
+        )
+        .map_err(|e| target.error_in(&format!("table `{}`", table.name), e))?;
+    let mut positions = Vec::new();
+    let mut names = Vec::new();
+    for (i, column) in table.columns.iter().enumerate() {
+        match rows.iter().find(|r| r.get::<_, String>(0) == column.name) {
+            Some(r) if r.get::<_, bool>(1) => {}
+            Some(_) => {
+                positions.push(i);
+                names.push(column.name.clone());
+            }
+            None => {
+                return Err(Error::connector(
+                    KIND,
+                    format!(
+                        "{}: table `{}` in the target has no column `{}`",
+                        target.display, table.name, column.name
+                    ),
+                ))
+            }
+        }
+    }
+    Ok((positions, names))
+}
+
 fn connect_or_create(target: &Target) -> Result<(Client, bool)> {
     match target.try_connect() {
         Ok(client) => return Ok((client, false)),
@@ -416,37 +456,7 @@ impl Sink for PgSink {
         }
         let q = qualified(&table.name);
         let target = self.target.clone();
-        let err = |e| target.error_in(&format!("table `{}`", table.name), e);
-        // Generated columns are recomputed by the target: they are not loaded.
-        let rows = self
-            .client()?
-            .query(
-                "SELECT a.attname::text, a.attgenerated <> '' FROM pg_catalog.pg_attribute a
-                 WHERE a.attrelid = $1::text::pg_catalog.regclass AND a.attnum > 0
-                   AND NOT a.attisdropped",
-                &[&q],
-            )
-            .map_err(err)?;
-        let mut positions = Vec::new();
-        let mut names = Vec::new();
-        for (i, column) in table.columns.iter().enumerate() {
-            match rows.iter().find(|r| r.get::<_, String>(0) == column.name) {
-                Some(r) if r.get::<_, bool>(1) => {}
-                Some(_) => {
-                    positions.push(i);
-                    names.push(column.name.clone());
-                }
-                None => {
-                    return Err(Error::connector(
-                        KIND,
-                        format!(
-                            "{}: table `{}` in the target has no column `{}`",
-                            self.target.display, table.name, column.name
-                        ),
-                    ))
-                }
-            }
-        }
+        let (positions, names) = loaded_columns(self.client()?, &target, table, &q)?;
         self.written.push(Written {
             name,
             table: table.clone(),
@@ -653,34 +663,7 @@ impl PgSink {
         let Some(relkind) = relkind.filter(|k| k == "r" || k == "p") else {
             return Err(Error::MissingTable(table.name.clone()));
         };
-        let rows = client
-            .query(
-                "SELECT a.attname::text, a.attgenerated <> '' FROM pg_catalog.pg_attribute a
-                 WHERE a.attrelid = $1::text::pg_catalog.regclass AND a.attnum > 0
-                   AND NOT a.attisdropped",
-                &[&q],
-            )
-            .map_err(err)?;
-        let mut positions = Vec::new();
-        let mut names = Vec::new();
-        for (i, column) in table.columns.iter().enumerate() {
-            match rows.iter().find(|r| r.get::<_, String>(0) == column.name) {
-                Some(r) if r.get::<_, bool>(1) => {}
-                Some(_) => {
-                    positions.push(i);
-                    names.push(column.name.clone());
-                }
-                None => {
-                    return Err(Error::connector(
-                        KIND,
-                        format!(
-                            "{}: table `{}` has no column `{}`",
-                            target.display, table.name, column.name
-                        ),
-                    ))
-                }
-            }
-        }
+        let (positions, names) = loaded_columns(client, &target, table, &q)?;
         let stage = format!("datamask_stage_{}", self.staged.len() + 1);
         let columns = quote_list(&names);
         let client = self.client()?;
