@@ -56,6 +56,34 @@ fn missing(column: &str) -> String {
     format!("column `{column}` is not in this row")
 }
 
+/// The one other column of the row that `copy` and `pattern_based` read: its original value,
+/// or its masked value when `masked`.
+struct SourceField {
+    column: String,
+    masked: bool,
+}
+
+impl SourceField {
+    fn from_options(opts: &Options) -> Result<Self, String> {
+        Ok(SourceField {
+            column: column_option(opts, "source_field")?,
+            masked: read_masked(opts),
+        })
+    }
+
+    fn row_inputs(&self) -> Vec<RowInput> {
+        vec![RowInput {
+            column: self.column.clone(),
+            masked: self.masked,
+        }]
+    }
+
+    fn get<'r>(&self, row: &'r dyn RowAccess) -> Result<&'r Value, String> {
+        row.get(&self.column, self.masked)
+            .ok_or_else(|| missing(&self.column))
+    }
+}
+
 pub const COPY: StrategyInfo = StrategyInfo {
     name: "copy",
     aliases: &[],
@@ -86,15 +114,13 @@ pub const COPY: StrategyInfo = StrategyInfo {
 };
 
 struct Copy {
-    source: String,
-    masked: bool,
+    source: SourceField,
     fallback: Option<OptionValue>,
 }
 
 fn build_copy(opts: &Options, _ctx: &BuildCtx<'_>) -> Result<Box<dyn Strategy>, String> {
     Ok(Box::new(Copy {
-        source: column_option(opts, "source_field")?,
-        masked: read_masked(opts),
+        source: SourceField::from_options(opts)?,
         fallback: opts.get("fallback").cloned(),
     }))
 }
@@ -105,10 +131,7 @@ impl Strategy for Copy {
     }
 
     fn row_inputs(&self) -> Vec<RowInput> {
-        vec![RowInput {
-            column: self.source.clone(),
-            masked: self.masked,
-        }]
+        self.source.row_inputs()
     }
 
     fn apply_row(
@@ -120,9 +143,7 @@ impl Strategy for Copy {
         if value.is_null() {
             return Ok(Value::Null);
         }
-        let v = row
-            .get(&self.source, self.masked)
-            .ok_or_else(|| missing(&self.source))?;
+        let v = self.source.get(row)?;
         let kind = value.kind();
         match (&self.fallback, v.is_null()) {
             (Some(f), true) => convert(f, kind).map_err(|e| format!("option `fallback`: {e}")),
@@ -346,11 +367,10 @@ pub const PATTERN_BASED: StrategyInfo = StrategyInfo {
 };
 
 struct Pattern {
-    source: String,
+    source: SourceField,
     re: regex::Regex,
     replacement: String,
     fallback: String,
-    masked: bool,
 }
 
 fn build_pattern(opts: &Options, _ctx: &BuildCtx<'_>) -> Result<Box<dyn Strategy>, String> {
@@ -358,11 +378,10 @@ fn build_pattern(opts: &Options, _ctx: &BuildCtx<'_>) -> Result<Box<dyn Strategy
         return Err("option `pattern` must be a string".into());
     };
     Ok(Box::new(Pattern {
-        source: column_option(opts, "source_field")?,
+        source: SourceField::from_options(opts)?,
         re: compile(p, "pattern")?,
         replacement: opts.str_or("replacement", "$0").to_string(),
         fallback: opts.str_or("fallback", "").to_string(),
-        masked: read_masked(opts),
     }))
 }
 
@@ -372,10 +391,7 @@ impl Strategy for Pattern {
     }
 
     fn row_inputs(&self) -> Vec<RowInput> {
-        vec![RowInput {
-            column: self.source.clone(),
-            masked: self.masked,
-        }]
+        self.source.row_inputs()
     }
 
     fn apply_row(
@@ -387,9 +403,7 @@ impl Strategy for Pattern {
         if value.is_null() {
             return Ok(Value::Null);
         }
-        let v = row
-            .get(&self.source, self.masked)
-            .ok_or_else(|| missing(&self.source))?;
+        let v = self.source.get(row)?;
         let text = v.to_string();
         let out = match self.re.captures(&text) {
             Some(caps) if !v.is_null() => {

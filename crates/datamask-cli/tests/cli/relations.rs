@@ -4,7 +4,7 @@
 //! join returns the same pairs of rows as in the source, nothing is orphaned, keys stay
 //! unique, and no source value of a masked key survives anywhere it was referenced.
 
-use super::{datamask, psql, rows, PgDb, KEY};
+use super::{datamask, psql, rows, run_ok, PgDb, KEY};
 use rusqlite::types::Value as Sql;
 use std::path::Path;
 
@@ -276,17 +276,7 @@ fn assert_relations_hold(src: &dyn Db, dst: &dyn Db) {
 fn run_config(dir: &Path, source: &str, target: &str) -> String {
     let cfg = format!("version: 1\nsource: \"{source}\"\ntarget: \"{target}\"\n{CONFIG}");
     std::fs::write(dir.join("datamask.yaml"), cfg).unwrap();
-    let out = datamask(dir)
-        .env("DATAMASK_KEY", KEY)
-        .args(["run", "--yes"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+    run_ok(dir, KEY, &[])
 }
 
 #[test]
@@ -425,16 +415,7 @@ fn relations_fixture_postgres() {
         dst.url()
     );
     std::fs::write(dir.path().join("datamask.yaml"), cfg).unwrap();
-    let out = datamask(dir.path())
-        .env("DATAMASK_KEY", KEY)
-        .args(["run", "--yes"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    run_ok(dir.path(), KEY, &[]);
     assert_relations_hold(&src, &dst);
 }
 

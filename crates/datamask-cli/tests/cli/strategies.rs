@@ -1,7 +1,7 @@
 //! End-to-end tests of the strategy catalogue through the binary: row strategies, structured
 //! values and the external plug-in.
 
-use super::{datamask, KEY};
+use super::{datamask, run_ok, KEY};
 use std::path::Path;
 
 /// Reads a CSV written by a run as rows of fields (no quoting in these tests' data).
@@ -41,16 +41,7 @@ fn row_strategies_build_values_from_the_masked_row() {
          email_copy: { strategy: copy, source_field: email }\n      \
          nick: { strategy: name_fallback, fallback_field: first, keep_null: true }\n",
     );
-    let out = datamask(dir.path())
-        .env("DATAMASK_KEY", KEY)
-        .args(["run", "--yes"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    run_ok(dir.path(), KEY, &[]);
     let rows = csv_rows(&dir.path().join("out/people.csv"));
     assert_eq!(rows[0][4], "display");
     for r in &rows[1..] {
@@ -126,16 +117,7 @@ fn structured_values_and_plugins_on_postgres() {
         dst.url()
     );
     std::fs::write(dir.path().join("datamask.yaml"), cfg).unwrap();
-    let out = datamask(dir.path())
-        .env("DATAMASK_KEY", KEY)
-        .args(["run", "--yes"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    run_ok(dir.path(), KEY, &[]);
     let get = |sql: &str| psql(&dst.0, sql).trim().to_string();
     // Arrays: same length, NULL elements kept, every element masked like the email column.
     assert_eq!(
@@ -285,16 +267,7 @@ fn row_rules_select_kept_and_masked_rows() {
          orders:\n    where: { status: \"paid|shipped\", total: \">= 100\", customer_id.country: \"ES|FR\" }\n    \
          columns:\n      note: { strategy: redact_text, mode: label, when: { channel: email } }\n",
     );
-    let out = datamask(dir.path())
-        .env("DATAMASK_KEY", KEY)
-        .args(["run", "--yes"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    run_ok(dir.path(), KEY, &[]);
     let db = dir.path().join("out.db");
     let orders = sqlite_rows(&db, "SELECT id, note FROM orders ORDER BY id");
     assert_eq!(
