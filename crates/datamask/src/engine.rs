@@ -880,16 +880,18 @@ fn write_table(
         None => None,
     };
     let mut checksum = blake3::Hasher::new();
-    let mut buf = Vec::with_capacity(256);
+    // One update per batch, not per row: BLAKE3 hashes long inputs many chunks at a time (the
+    // digest is the same, it only sees the concatenation).
+    let mut buf = Vec::with_capacity(1 << 16);
     let mut progress = vec![(0, 0)];
     for batch in rx.iter() {
         let batch = batch?;
         let n = batch.len() as u64;
+        buf.clear();
         for i in 0..batch.len() {
-            buf.clear();
             batch.row(i).for_each(|v| v.encode_canonical(&mut buf));
-            checksum.update(&buf);
         }
+        checksum.update(&buf);
         if let Some(w) = writer.as_mut() {
             w.write(&batch)?;
             report.rows_written += n;
