@@ -397,7 +397,7 @@ pub fn run(
     };
     // (In place, the after-run verification is not done yet: it reads a `target`.)
     let verifier = (options.verify && !options.dry_run && !in_place)
-        .then(|| Verifier::new(key, VerifyOptions::from_config(config)));
+        .then(|| Verifier::quick(key, VerifyOptions::from_config(config)));
     // Every reader joins one snapshot of the source (PostgreSQL), however many jobs.
     let snapshot = if selected.is_empty() {
         None
@@ -424,7 +424,7 @@ pub fn run(
         sink.commit()?;
     }
     let verification = match &verifier {
-        Some(v) => Some(v.check(config, &plan, &expects, "after_run")?),
+        Some(v) => Some(v.check_after_run(config, key, &plan, &expects)?),
         None => None,
     };
     let mut report = RunReport {

@@ -5,6 +5,13 @@
 //! values, and the pair (row, masked value) the row must have in the target. It also keeps a
 //! uniform, deterministic sample of whole masked rows (the rows with the smallest keyed hash of
 //! their row key, a bottom-k sample) for the determinism check.
+//!
+//! At the end of a run the collector is *quick* ([`Collector::new`] with `quick`): instead of
+//! the two filters it keeps, per masked column, the sum of the digests of its expected cells
+//! (a keyed multiset hash). The target side sums the same digests; equal sums prove every
+//! masked cell is what masking produces for its row (so no original value survived), without
+//! a filter lookup per value. Only when a sum differs does the verifier fall back to the full
+//! check, which re-reads the source to build the filters and name the rows.
 
 use super::bloom::{Bloom, Budget, Digest, Hasher};
 use super::norm::{normalize, normalize_as};
@@ -71,6 +78,9 @@ pub struct TableExpect {
     pub(crate) expected: Vec<Bloom>,
     /// With `all_columns`: the original values of every masked column (long enough to matter).
     pub(crate) any: Option<Bloom>,
+    /// Quick mode: per masked column, the wrapping sum of its expected cells' digests (the
+    /// filters above are then empty).
+    pub(crate) sums: Option<Vec<u128>>,
     /// Sampled rows by key.
     pub(crate) sample: HashMap<Vec<u8>, Vec<Option<Digest>>>,
 }
@@ -101,6 +111,7 @@ impl Collector {
         hasher: &Hasher,
         budget: &Budget,
         options: &super::VerifyOptions,
+        quick: bool,
     ) -> Collector {
         let schema = &table.schema;
         let expected_rows = table.estimated_rows.unwrap_or(0) as usize;
@@ -112,6 +123,7 @@ impl Collector {
             .map(|(i, _)| i)
             .collect();
         let bloom = || Bloom::new(expected_rows, budget);
+        let filters = if quick { 0 } else { masked.len() };
         Collector {
             hasher: hasher.clone(),
             min_length: options.min_length,
@@ -127,10 +139,11 @@ impl Collector {
                     .iter()
                     .filter_map(|k| schema.column_index(k))
                     .collect(),
-                originals: masked.iter().map(|_| bloom()).collect(),
-                expected: masked.iter().map(|_| bloom()).collect(),
+                originals: (0..filters).map(|_| bloom()).collect(),
+                expected: (0..filters).map(|_| bloom()).collect(),
                 any: (options.all_columns && !masked.is_empty())
                     .then(|| Bloom::new(expected_rows * masked.len(), budget)),
+                sums: quick.then(|| vec![0; masked.len()]),
                 masked,
                 sample: HashMap::new(),
             },
@@ -156,7 +169,14 @@ impl Collector {
                 // A NULL original can still mask to a value (`keep_null: false`,
                 // `name_fallback`): the expected cell is recorded either way.
                 if let Some(out) = normalize_as(&masked.columns[c][i], &e.types[c]) {
-                    e.expected[slot].insert(&cell_digest(&self.hasher, &key, &out));
+                    let d = cell_digest(&self.hasher, &key, &out);
+                    match e.sums.as_mut() {
+                        Some(sums) => sums[slot] = sums[slot].wrapping_add(u128::from_le_bytes(d)),
+                        None => e.expected[slot].insert(&d),
+                    }
+                }
+                if e.sums.is_some() {
+                    continue; // quick: no filters of originals (never with `all_columns`)
                 }
                 let Some(original) = normalize_as(value, &e.types[c]) else {
                     continue;

@@ -15,6 +15,10 @@
 //! - **Determinism.** A uniform sample of source rows (bottom-k by a keyed hash of the row key)
 //!   is re-masked and compared with the target row by row, every column.
 //!
+//! At the end of a run the check is *quick* first: the masked columns are compared through
+//! per-column sums of keyed digests instead of the filters (see [`expect`]); only a difference
+//! there costs a second read of the source, by the full check.
+//!
 //! Rows are matched by primary key (masked as the target has it) or, without one, by position.
 //! Values are compared in a normalised form ([`norm`]) so a cross-engine copy is not reported
 //! for typing differences. Reports hold counts, column names and public row keys, never values.
@@ -85,6 +89,8 @@ pub struct Verifier {
     hasher: Hasher,
     budget: Budget,
     options: VerifyOptions,
+    /// Masked columns compared by digest sums, not filters (the end of a run).
+    quick: bool,
 }
 
 impl Verifier {
@@ -94,22 +100,53 @@ impl Verifier {
             hasher: Hasher::new(key.derive("verify v1 value digests")),
             budget: Budget::new(options.memory_mb.saturating_mul(1 << 20)),
             options,
+            quick: false,
+        }
+    }
+
+    /// A quick verifier (digest sums for the masked columns), unless `all_columns` needs the
+    /// filters of original values anyway.
+    pub fn quick(key: &MasterKey, options: VerifyOptions) -> Self {
+        let quick = !options.all_columns;
+        Verifier {
+            quick,
+            ..Verifier::new(key, options)
         }
     }
 
     /// A collector for one table's masked batches.
     pub fn collector(&self, table: &TablePlan) -> Collector {
-        Collector::new(table, &self.hasher, &self.budget, &self.options)
+        Collector::new(table, &self.hasher, &self.budget, &self.options, self.quick)
     }
 
-    /// Checks the target of `config` against `expects` (one per copied table, in plan order).
-    pub fn check(
+    /// The check at the end of a run: the target of `config` against `expects` (one per copied
+    /// table, in plan order). When the quick comparison of a masked column differs, the full
+    /// check runs instead (it reads and masks the source again), so the report names the rows.
+    pub fn check_after_run(
+        &self,
+        config: &Config,
+        key: &MasterKey,
+        plan: &Plan,
+        expects: &[TableExpect],
+    ) -> Result<VerifyReport, RunError> {
+        let (report, sums_differ) = self.check(config, plan, expects, "after_run")?;
+        if !sums_differ {
+            return Ok(report);
+        }
+        let (mut full, _) = collect_and_check(config, key, self.options.clone(), false)?;
+        full.mode = "after_run".into();
+        full.elapsed_ms += report.elapsed_ms;
+        Ok(full)
+    }
+
+    /// Checks the target of `config` against `expects`; true when a quick digest sum differed.
+    fn check(
         &self,
         config: &Config,
         plan: &Plan,
         expects: &[TableExpect],
         mode: &str,
-    ) -> Result<VerifyReport, RunError> {
+    ) -> Result<(VerifyReport, bool), RunError> {
         let clock = Instant::now();
         let conn = config.target.as_ref().ok_or(RunError::NoTarget)?;
         let loc = engine::location(config, conn)?;
@@ -122,6 +159,7 @@ impl Verifier {
         let anys: Vec<Option<&Bloom>> = expects.iter().map(|e| e.any.as_ref()).collect();
         let mut second: Vec<Option<(Pass2, datamask_core::TableSchema)>> = Vec::new();
         let mut candidates: Vec<Candidate> = Vec::new();
+        let mut sums_differ = false;
         for (i, (table, expect)) in copied.iter().zip(expects).enumerate() {
             let t = &mut tables[i];
             let Some(schema) = find_table(&target_tables, &table.name) else {
@@ -159,6 +197,7 @@ impl Verifier {
             t.target_rows = scanned.target_rows;
             t.sampled_rows = scanned.sampled;
             t.constraints_checked += scanned.constraints;
+            sums_differ |= scanned.sums_differ;
             t.findings.extend(scanned.findings);
             t.warnings.extend(scanned.warnings);
             candidates.extend(scanned.candidates);
@@ -219,7 +258,7 @@ impl Verifier {
         for t in &mut tables {
             t.findings.sort_by_key(|f| f.check);
         }
-        Ok(VerifyReport {
+        let report = VerifyReport {
             ok: true,
             mode: mode.to_string(),
             source: plan.source.clone(),
@@ -230,7 +269,8 @@ impl Verifier {
             problems: 0,
             elapsed_ms: clock.elapsed().as_millis() as u64,
         }
-        .seal())
+        .seal();
+        Ok((report, sums_differ))
     }
 
     /// The referenced keys, each table's foreign keys, and an empty result per table.
@@ -329,16 +369,37 @@ fn leak_findings(tables: &mut [TableVerification], candidates: &[Candidate], con
 }
 
 /// `datamask verify`: reads and masks the source again (without writing anything), then
-/// checks the target against it.
+/// checks the target against it: quickly first, and in full (a second read of the source)
+/// only when a masked column's digest sum differs.
 pub fn verify(
     config: &Config,
     key: &MasterKey,
     options: VerifyOptions,
 ) -> Result<VerifyReport, RunError> {
     let clock = Instant::now();
+    let (mut report, sums_differ) = collect_and_check(config, key, options.clone(), true)?;
+    if sums_differ {
+        (report, _) = collect_and_check(config, key, options, false)?;
+    }
+    report.elapsed_ms = clock.elapsed().as_millis() as u64;
+    Ok(report)
+}
+
+/// Reads and masks the source, collecting what the target should hold, then checks it; true
+/// when a quick digest sum differed.
+fn collect_and_check(
+    config: &Config,
+    key: &MasterKey,
+    options: VerifyOptions,
+    quick: bool,
+) -> Result<(VerifyReport, bool), RunError> {
     let mut source = engine::open_source(config, options.batch_size)?;
     let (plan, _) = engine::plan(config, source.as_mut())?;
-    let verifier = Verifier::new(key, options);
+    let verifier = if quick {
+        Verifier::quick(key, options)
+    } else {
+        Verifier::new(key, options)
+    };
     let mut expects = Vec::new();
     for table in plan.copied() {
         let mut collector = verifier.collector(table);
@@ -355,7 +416,5 @@ pub fn verify(
         expects.push(collector.finish());
     }
     drop(source);
-    let mut report = verifier.check(config, &plan, &expects, "full")?;
-    report.elapsed_ms = clock.elapsed().as_millis() as u64;
-    Ok(report)
+    verifier.check(config, &plan, &expects, "full")
 }
