@@ -1319,6 +1319,72 @@ fn verification_is_clean_across_engines() {
     }
 }
 
+/// PostgreSQL enforces its valid unique indexes, NOT NULL columns and validated foreign keys
+/// on every row: verification takes them from the target's catalog instead of checking rows,
+/// and still checks row by row what the target no longer vouches for (a `NOT VALID` key, a
+/// dropped unique constraint).
+#[test]
+fn verification_relies_only_on_constraints_the_postgres_target_enforces() {
+    let (src, dst) = (PgDb::new("esrc"), PgDb::new("edst"));
+    psql(
+        &src.0,
+        "CREATE TABLE customers (id int PRIMARY KEY, email text NOT NULL UNIQUE, name text);
+         CREATE TABLE orders (id int PRIMARY KEY, customer_id int NOT NULL REFERENCES customers(id));
+         INSERT INTO customers SELECT g, 'user' || g || '@corp.example', 'Name ' || g
+         FROM generate_series(1, 50) g;
+         INSERT INTO orders SELECT g, (g % 50) + 1 FROM generate_series(1, 120) g;",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = format!(
+        "version: 1\nsource: \"{}\"\ntarget: \"{}\"\ntables:\n  public.customers:\n    columns:\n      email: email\n      name: first_name\n",
+        src.url(),
+        dst.url()
+    );
+    std::fs::write(dir.path().join("datamask.yaml"), cfg).unwrap();
+    run_ok(dir.path(), KEY, &[]);
+    let (code, report, _) = verify_json(dir.path(), &["--sample-rows", "0"]);
+    assert_eq!(code, Some(0), "{report}");
+    let table = |name: &str| {
+        report["tables"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["table"] == name)
+            .unwrap()
+            .clone()
+    };
+    // customers: primary key, unique email, NOT NULL id and email; orders: primary key, NOT
+    // NULL id and customer_id, the foreign key.
+    assert_eq!(
+        table("public.customers")["constraints_enforced_by_target"],
+        4
+    );
+    assert_eq!(table("public.orders")["constraints_enforced_by_target"], 4);
+    psql(
+        &dst.0,
+        "ALTER TABLE orders DROP CONSTRAINT orders_customer_id_fkey;
+         UPDATE orders SET customer_id = 999 WHERE id = 3;
+         ALTER TABLE orders ADD CONSTRAINT orders_customer_id_fkey
+           FOREIGN KEY (customer_id) REFERENCES customers(id) NOT VALID;
+         ALTER TABLE customers DROP CONSTRAINT customers_email_key;
+         UPDATE customers SET email = (SELECT email FROM customers WHERE id = 1) WHERE id = 2;",
+    );
+    let (code, report, _) = verify_json(dir.path(), &["--sample-rows", "0"]);
+    assert_eq!(code, Some(1));
+    assert_eq!(
+        findings(&report, "public.orders"),
+        [("foreign_key".into(), "customer_id".into(), 1, "id=3".into())]
+    );
+    // The altered email also fails the quick digest sum, so the full check names the row.
+    assert_eq!(
+        findings(&report, "public.customers"),
+        [
+            ("unexpected".into(), "email".into(), 1, "id=2".into()),
+            ("unique".into(), "email".into(), 1, "id=2".into())
+        ]
+    );
+}
+
 #[test]
 fn audit_diff_names_what_changed_and_tampering_breaks_the_chain() {
     let dir = quickstart();

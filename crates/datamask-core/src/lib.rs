@@ -23,7 +23,7 @@ pub use key::{MasterKey, Prf};
 pub use reporter::{NoopReporter, Reporter};
 pub use schema::{Column, DataType, ForeignKey, Index, TableSchema};
 pub use sink::{Sink, TableWriter};
-pub use source::{BatchIter, Source};
+pub use source::{BatchIter, Enforced, Source};
 pub use strategy::{ApplyCtx, Strategy};
 pub use value::Value;
 

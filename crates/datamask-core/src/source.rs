@@ -16,6 +16,18 @@ pub struct ReadOptions {
     pub filter: Option<String>,
 }
 
+/// Constraints a database enforces on the rows of a table: a verifier may rely on them instead
+/// of checking every row again (the database refused any row that broke them).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Enforced {
+    /// Column sets under a valid primary key or unique index (plain columns, no predicate).
+    pub unique: Vec<Vec<String>>,
+    /// Columns declared NOT NULL.
+    pub not_null: Vec<String>,
+    /// Validated foreign keys: columns, referenced table, referenced columns.
+    pub foreign_keys: Vec<(Vec<String>, String, Vec<String>)>,
+}
+
 /// A readable dataset: a database or a set of files.
 ///
 /// Introspection comes first (`tables`), so planning and `check` can work from schemas alone.
@@ -77,6 +89,14 @@ pub trait Source {
     /// this source: keep it open until the other sources have started reading.
     fn export_snapshot(&mut self) -> Result<Option<String>> {
         Ok(None)
+    }
+
+    /// The constraints this source guarantees for `table`'s rows. Only a database that checks
+    /// every row against a declared constraint, always, reports it (PostgreSQL); the default
+    /// is none, for files, and for engines where loads can skip checks (SQLite and MySQL
+    /// foreign keys can be switched off, MySQL `unique_checks` too).
+    fn enforced(&mut self, _table: &TableSchema) -> Result<Enforced> {
+        Ok(Enforced::default())
     }
 }
 

@@ -350,3 +350,64 @@ pub(crate) fn estimate_rows(
     }
     Ok(estimate.unwrap_or(0.0).max(0.0).round() as u64)
 }
+
+/// The constraints PostgreSQL enforces on `meta`'s rows: valid unique indexes over plain
+/// columns without a predicate, NOT NULL columns, validated foreign keys (a `NOT VALID` one
+/// does not vouch for the rows loaded before it).
+pub(crate) fn enforced(
+    client: &mut Client,
+    target: &Target,
+    meta: &TableMeta,
+) -> datamask_core::Result<datamask_core::Enforced> {
+    let err = |e| target.error_in("reading constraints", e);
+    let mut columns = |sql: &str| -> datamask_core::Result<Vec<Vec<String>>> {
+        Ok(client
+            .query(sql, &[&meta.oid])
+            .map_err(err)?
+            .iter()
+            .map(|r| r.get::<_, Vec<String>>(0))
+            .collect())
+    };
+    let unique = columns(
+        "SELECT ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(i.indkey) WITH ORDINALITY k(n, o)
+                 JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.n
+                 ORDER BY k.o)
+         FROM pg_catalog.pg_index i
+         WHERE i.indrelid = $1 AND i.indisunique AND i.indisvalid
+           AND i.indpred IS NULL AND i.indexprs IS NULL
+         ORDER BY i.indexrelid",
+    )?;
+    let not_null = columns(
+        "SELECT ARRAY(SELECT a.attname::text FROM pg_catalog.pg_attribute a
+                 WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped AND a.attnotnull
+                 ORDER BY a.attnum)",
+    )?
+    .into_iter()
+    .flatten()
+    .collect();
+    let foreign_keys = client
+        .query(
+            "SELECT ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(c.conkey) WITH ORDINALITY k(n, o)
+                     JOIN pg_catalog.pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.n
+                     ORDER BY k.o),
+                    n.nspname::text || '.' || r.relname::text,
+                    ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(c.confkey) WITH ORDINALITY k(n, o)
+                     JOIN pg_catalog.pg_attribute a ON a.attrelid = c.confrelid AND a.attnum = k.n
+                     ORDER BY k.o)
+             FROM pg_catalog.pg_constraint c
+             JOIN pg_catalog.pg_class r ON r.oid = c.confrelid
+             JOIN pg_catalog.pg_namespace n ON n.oid = r.relnamespace
+             WHERE c.conrelid = $1 AND c.contype = 'f' AND c.convalidated
+             ORDER BY c.conname",
+            &[&meta.oid],
+        )
+        .map_err(err)?
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect();
+    Ok(datamask_core::Enforced {
+        unique,
+        not_null,
+        foreign_keys,
+    })
+}

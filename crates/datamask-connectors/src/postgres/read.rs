@@ -113,6 +113,11 @@ impl Source for PgSource {
         introspect::estimate_rows(&mut self.client, &self.target, &meta).map(Some)
     }
 
+    fn enforced(&mut self, table: &TableSchema) -> Result<datamask_core::Enforced> {
+        let meta = self.meta(&table.name)?;
+        introspect::enforced(&mut self.client, &self.target, &meta)
+    }
+
     fn read<'a>(&'a mut self, table: &TableSchema, options: &ReadOptions) -> Result<BatchIter<'a>> {
         let meta = self.meta(&table.name)?;
         let (select, wires) = select_sql(&meta, table, options.filter.as_deref())?;

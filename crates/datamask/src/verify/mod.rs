@@ -37,7 +37,7 @@ use crate::config::Config;
 use crate::engine::{self, RunError};
 use crate::plan::{Plan, TablePlan};
 use bloom::{Bloom, Budget, Hasher};
-use datamask_core::MasterKey;
+use datamask_core::{Enforced, MasterKey};
 use std::time::Instant;
 use target::{find_table, Candidate, ChildKey, ParentKey, Pass2, TableScan, EXAMPLES};
 
@@ -155,7 +155,14 @@ impl Verifier {
             datamask_connectors::open_source(&loc, &engine::file_options(conn, batch_size))?;
         let target_tables = target.tables()?;
         let copied: Vec<&TablePlan> = plan.copied().collect();
-        let (mut parents, mut children, mut tables) = self.keys(&copied, expects);
+        let enforced = copied
+            .iter()
+            .map(|t| match find_table(&target_tables, &t.name) {
+                Some(schema) => target.enforced(schema),
+                None => Ok(Enforced::default()),
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let (mut parents, mut children, mut tables) = self.keys(&copied, expects, &enforced);
         let anys: Vec<Option<&Bloom>> = expects.iter().map(|e| e.any.as_ref()).collect();
         let mut second: Vec<Option<(Pass2, datamask_core::TableSchema)>> = Vec::new();
         let mut candidates: Vec<Candidate> = Vec::new();
@@ -181,6 +188,7 @@ impl Verifier {
                 table,
                 expect,
                 schema,
+                &enforced[i],
             );
             let rows = target::scan_table(
                 &mut scan,
@@ -197,6 +205,7 @@ impl Verifier {
             t.target_rows = scanned.target_rows;
             t.sampled_rows = scanned.sampled;
             t.constraints_checked += scanned.constraints;
+            t.constraints_enforced_by_target += scanned.enforced;
             sums_differ |= scanned.sums_differ;
             t.findings.extend(scanned.findings);
             t.warnings.extend(scanned.warnings);
@@ -273,19 +282,26 @@ impl Verifier {
         Ok((report, sums_differ))
     }
 
-    /// The referenced keys, each table's foreign keys, and an empty result per table.
+    /// The referenced keys, each table's foreign keys (but those the target enforces), and an
+    /// empty result per table.
     fn keys(
         &self,
         copied: &[&TablePlan],
         expects: &[TableExpect],
+        enforced: &[Enforced],
     ) -> (Vec<ParentKey>, Vec<Vec<ChildKey>>, Vec<TableVerification>) {
         let mut parents: Vec<ParentKey> = Vec::new();
         let mut children = Vec::new();
         let mut tables = Vec::new();
-        for (table, expect) in copied.iter().zip(expects) {
+        for ((table, expect), enforced) in copied.iter().zip(expects).zip(enforced) {
             let mut kids = Vec::new();
             let mut warnings = Vec::new();
+            let mut by_target = 0;
             for fk in &table.schema.foreign_keys {
+                if target::fk_enforced(fk, enforced) {
+                    by_target += 1;
+                    continue;
+                }
                 let Some(p) = copied.iter().position(|t| t.name == fk.ref_table) else {
                     warnings.push(format!(
                         "foreign key ({}) not checked: `{}` is not copied",
@@ -324,7 +340,8 @@ impl Verifier {
                 target_rows: None,
                 leak_checked_columns: expect.masked.len(),
                 sampled_rows: 0,
-                constraints_checked: kids.len(),
+                constraints_checked: kids.len() + by_target,
+                constraints_enforced_by_target: by_target,
                 findings: Vec::new(),
                 warnings,
             });

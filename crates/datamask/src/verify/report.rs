@@ -55,6 +55,11 @@ pub struct TableVerification {
     pub sampled_rows: u64,
     /// Constraints checked: primary/unique keys, NOT NULL columns, foreign keys.
     pub constraints_checked: usize,
+    /// Of those, the ones the target database itself enforces on every row (valid unique
+    /// indexes, NOT NULL, validated foreign keys in PostgreSQL): read from its catalog instead
+    /// of checked row by row.
+    #[serde(default)]
+    pub constraints_enforced_by_target: usize,
     pub findings: Vec<Finding>,
     /// Limits reached (memory budget, candidate caps): some problems may have gone unseen.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

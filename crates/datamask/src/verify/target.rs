@@ -16,7 +16,7 @@ use super::report::{Check, Finding};
 use super::VerifyOptions;
 use crate::plan::TablePlan;
 use datamask_core::source::ReadOptions;
-use datamask_core::{Batch, Source, TableSchema};
+use datamask_core::{Batch, Enforced, Source, TableSchema};
 use std::collections::{HashMap, HashSet};
 
 /// Examples kept per finding.
@@ -65,6 +65,8 @@ pub(crate) struct Scanned {
     pub candidates: Vec<Candidate>,
     pub sampled: u64,
     pub constraints: usize,
+    /// Of `constraints`, those the target enforces (not checked row by row).
+    pub enforced: usize,
     /// Quick mode: a masked column's digest sum differs from the source's (the full check must
     /// then find out where).
     pub sums_differ: bool,
@@ -218,6 +220,8 @@ pub(crate) struct TableScan<'a> {
     sample_mismatch: Vec<(u64, Vec<String>)>,
     /// Quick mode: the digest sums of the masked columns as the target holds them.
     sums: Option<Vec<u128>>,
+    /// Unique keys and NOT NULL columns the target enforces (left out of the checks above).
+    enforced: usize,
 }
 
 impl<'a> TableScan<'a> {
@@ -229,6 +233,7 @@ impl<'a> TableScan<'a> {
         plan: &'a TablePlan,
         expect: &'a TableExpect,
         target: &TableSchema,
+        enforced: &Enforced,
     ) -> TableScan<'a> {
         let schema = &plan.schema;
         let columns = ColumnMap::new(schema, target);
@@ -238,11 +243,17 @@ impl<'a> TableScan<'a> {
             .zip(&schema.columns)
             .map(|(t, col)| t.filter(|_| !schema.generated.contains(&col.name)))
             .collect();
+        let mut by_target = 0;
         let not_null = schema
             .columns
             .iter()
             .enumerate()
             .filter(|(i, c)| !c.nullable && map[*i].is_some())
+            .filter(|(_, c)| {
+                let enforced = enforced.not_null.contains(&c.name);
+                by_target += usize::from(enforced);
+                !enforced
+            })
             .map(|(i, _)| (i, 0, Vec::new()))
             .collect();
         let mut keys: Vec<Vec<String>> = Vec::new();
@@ -256,7 +267,12 @@ impl<'a> TableScan<'a> {
                     .map(|i| i.columns.clone()),
             );
         for k in all_keys {
-            if !k.is_empty() && !keys.contains(&k) {
+            if k.is_empty() || keys.contains(&k) {
+                continue;
+            }
+            if enforced.unique.iter().any(|u| same_set(u, &k)) {
+                by_target += 1;
+            } else {
                 keys.push(k);
             }
         }
@@ -292,6 +308,7 @@ impl<'a> TableScan<'a> {
             sample_seen: HashSet::new(),
             sample_mismatch: schema.columns.iter().map(|_| (0, Vec::new())).collect(),
             sums: expect.sums.as_ref().map(|s| vec![0; s.len()]),
+            enforced: by_target,
         }
     }
 
@@ -476,7 +493,7 @@ impl<'a> TableScan<'a> {
     /// Findings of pass 1, and the state pass 2 needs.
     pub(crate) fn finish(self, target_rows: u64) -> (Scanned, Pass2) {
         let e = self.expect;
-        let constraints = self.not_null.len() + self.uniques.len();
+        let constraints = self.not_null.len() + self.uniques.len() + self.enforced;
         let mut findings = Vec::new();
         let mut warnings = Vec::new();
         if target_rows != e.rows {
@@ -549,6 +566,7 @@ impl<'a> TableScan<'a> {
                 candidates: self.candidates,
                 sampled,
                 constraints,
+                enforced: self.enforced,
                 sums_differ,
             },
             Pass2 {
@@ -562,6 +580,21 @@ impl<'a> TableScan<'a> {
             },
         )
     }
+}
+
+/// True when both name the same columns, in any order (a unique index on `(a, b)` makes the
+/// pair unique whichever way round it is declared).
+fn same_set(a: &[String], b: &[String]) -> bool {
+    a.len() == b.len() && a.iter().all(|c| b.contains(c))
+}
+
+/// True when the target enforces foreign key `fk` (same columns, same referenced table by its
+/// bare name, as [`find_table`] matches tables, same referenced columns).
+pub(crate) fn fk_enforced(fk: &datamask_core::ForeignKey, enforced: &Enforced) -> bool {
+    let bare = |s: &str| s.rsplit('.').next().unwrap_or(s).to_string();
+    enforced.foreign_keys.iter().any(|(cols, table, refs)| {
+        *cols == fk.columns && bare(table) == bare(&fk.ref_table) && *refs == fk.ref_columns
+    })
 }
 
 /// The digest of a tuple of values, `None` when one of them is NULL (NULLs never collide
