@@ -187,8 +187,7 @@ impl Verifier {
                 i,
                 table,
                 expect,
-                schema,
-                &enforced[i],
+                (schema, &enforced[i]),
             );
             let rows = target::scan_table(
                 &mut scan,

@@ -232,8 +232,7 @@ impl<'a> TableScan<'a> {
         index: usize,
         plan: &'a TablePlan,
         expect: &'a TableExpect,
-        target: &TableSchema,
-        enforced: &Enforced,
+        (target, enforced): (&TableSchema, &Enforced),
     ) -> TableScan<'a> {
         let schema = &plan.schema;
         let columns = ColumnMap::new(schema, target);
