@@ -1360,6 +1360,23 @@ fn verification_relies_only_on_constraints_the_postgres_target_enforces() {
         4
     );
     assert_eq!(table("public.orders")["constraints_enforced_by_target"], 4);
+    // orders (nothing masked, every constraint enforced) is counted by the target and its
+    // sampled rows fetched by key, not read whole: a changed or missing row is still found.
+    psql(
+        &dst.0,
+        "UPDATE orders SET customer_id = 1 WHERE id = 7; DELETE FROM orders WHERE id = 8;",
+    );
+    let (code, report, _) = verify_json(dir.path(), &[]);
+    assert_eq!(code, Some(1));
+    assert_eq!(
+        findings(&report, "public.orders"),
+        [
+            ("row_count".into(), String::new(), 1, String::new()),
+            ("determinism".into(), String::new(), 1, String::new()),
+            ("determinism".into(), "customer_id".into(), 1, "id=7".into())
+        ]
+    );
+    assert!(findings(&report, "public.customers").is_empty());
     psql(
         &dst.0,
         "ALTER TABLE orders DROP CONSTRAINT orders_customer_id_fkey;
@@ -1373,7 +1390,10 @@ fn verification_relies_only_on_constraints_the_postgres_target_enforces() {
     assert_eq!(code, Some(1));
     assert_eq!(
         findings(&report, "public.orders"),
-        [("foreign_key".into(), "customer_id".into(), 1, "id=3".into())]
+        [
+            ("row_count".into(), String::new(), 1, String::new()),
+            ("foreign_key".into(), "customer_id".into(), 1, "id=3".into())
+        ]
     );
     // The altered email also fails the quick digest sum, so the full check names the row.
     assert_eq!(

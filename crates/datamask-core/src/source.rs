@@ -98,6 +98,18 @@ pub trait Source {
     fn enforced(&mut self, _table: &TableSchema) -> Result<Enforced> {
         Ok(Enforced::default())
     }
+
+    /// The exact number of rows of `table`, when the source counts them without streaming them
+    /// (a database's `count(*)`); `None` otherwise.
+    fn count_rows(&mut self, _table: &TableSchema) -> Result<Option<u64>> {
+        Ok(None)
+    }
+
+    /// A [`ReadOptions::filter`] that keeps the rows whose `column` equals one of `keys` (in
+    /// their text form), in this source's dialect; `None` when the source cannot filter.
+    fn key_filter(&self, _column: &str, _keys: &[&str]) -> Option<String> {
+        None
+    }
 }
 
 /// Truncates a batch stream after `rows` rows; the inner stream is dropped as soon as the last

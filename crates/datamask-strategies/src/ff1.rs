@@ -9,7 +9,10 @@
 //! the `fpe` crate's (a test compares them), so masked values do not change; longer strings
 //! still go through the crate.
 
-use aes::cipher::{BlockCipherEncrypt, KeyInit};
+use aes::cipher::consts::U16;
+use aes::cipher::{
+    BlockCipherEncBackend, BlockCipherEncClosure, BlockCipherEncrypt, BlockSizeUser, KeyInit,
+};
 use aes::{Aes256, Block};
 
 /// FF1 with AES-256 under one key, ready to encrypt many values.
@@ -30,68 +33,105 @@ impl Ff1 {
     /// 2 numerals, or halves of `radix^v >= 2^64`): the caller then uses the `fpe` crate.
     /// The caller guarantees `radix^len >= 1_000_000` (FF1's minimum domain).
     pub(crate) fn encrypt(&self, radix: u32, tweak: &[u8], ns: &mut [u16]) -> bool {
-        let n = ns.len();
-        if n < 2 || !(2..=1 << 16).contains(&radix) {
-            return false;
-        }
-        let u = n / 2;
-        let v = n - u;
-        let Some(modulus_v) = pow(radix, v) else {
-            return false;
-        };
-        let modulus_u = pow(radix, u).expect("radix^u <= radix^v");
-        let Ok(t) = u32::try_from(tweak.len()) else {
-            return false;
-        };
-        let b = byte_len(modulus_v);
-        let d = 4 * b.div_ceil(4) + 4;
-        let mut a = num(&ns[..u], radix);
-        let mut x = num(&ns[u..], radix);
-
-        // P || T || 0^pad: its whole blocks are MACed once; the rest is each round's prefix.
-        let pad = (16 - (tweak.len() + b + 1) % 16) % 16;
-        let mut p = [1, 2, 1, 0, 0, 0, 10, u as u8, 0, 0, 0, 0, 0, 0, 0, 0];
-        p[3..6].copy_from_slice(&radix.to_be_bytes()[1..]);
-        p[8..12].copy_from_slice(&(n as u32).to_be_bytes());
-        p[12..16].copy_from_slice(&t.to_be_bytes());
-        let mut state = Block::default();
-        self.mac(&mut state, &p);
-        let whole = tweak.len() / 16 * 16;
-        self.mac(&mut state, &tweak[..whole]);
-        // The last partial tweak block, zeros, [i] and NUM(B) as b bytes: 1 or 2 blocks.
-        let rest = &tweak[whole..];
-        let mut tail = [0u8; 48];
-        let tail_len = rest.len() + pad + 1 + b;
-        tail[..rest.len()].copy_from_slice(rest);
-        let round_at = rest.len() + pad;
-        for i in 0..10u8 {
-            tail[round_at] = i;
-            tail[round_at + 1..tail_len].copy_from_slice(&x.to_be_bytes()[8 - b..]);
-            let mut r = state;
-            self.mac(&mut r, &tail[..tail_len]);
-            // S = the first d <= 12 bytes of R; y = NUM(S).
-            let y = r[..d]
-                .iter()
-                .fold(0u128, |acc, byte| (acc << 8) | u128::from(*byte));
-            let m = u128::from(if i % 2 == 0 { modulus_u } else { modulus_v });
-            let c = ((u128::from(a) + y % m) % m) as u64;
-            a = x;
-            x = c;
-        }
-        str_into(a, radix, &mut ns[..u]);
-        str_into(x, radix, &mut ns[u..]);
-        true
+        let mut done = false;
+        // One backend for the whole value: the AVX-512 backend broadcasts the round keys
+        // each time it is entered, which per block cost more than the AES rounds themselves.
+        self.cipher.encrypt_with_backend(Rounds {
+            radix,
+            tweak,
+            ns,
+            done: &mut done,
+        });
+        done
     }
+}
 
-    /// CBC-MAC of whole blocks of `data` (a multiple of 16 bytes) into `state`.
-    fn mac(&self, state: &mut Block, data: &[u8]) {
-        debug_assert_eq!(data.len() % 16, 0);
-        for chunk in data.chunks_exact(16) {
-            for (s, d) in state.iter_mut().zip(chunk) {
-                *s ^= d;
-            }
-            self.cipher.encrypt_block(state);
+/// One FF1 encryption, run inside the cipher's backend.
+struct Rounds<'a> {
+    radix: u32,
+    tweak: &'a [u8],
+    ns: &'a mut [u16],
+    done: &'a mut bool,
+}
+
+impl BlockSizeUser for Rounds<'_> {
+    type BlockSize = U16;
+}
+
+impl BlockCipherEncClosure for Rounds<'_> {
+    fn call<B: BlockCipherEncBackend<BlockSize = U16>>(self, backend: &B) {
+        *self.done = ff1(backend, self.radix, self.tweak, self.ns);
+    }
+}
+
+/// FF1 encryption of `ns` under `tweak` (see [`Ff1::encrypt`]).
+fn ff1<B: BlockCipherEncBackend<BlockSize = U16>>(
+    cipher: &B,
+    radix: u32,
+    tweak: &[u8],
+    ns: &mut [u16],
+) -> bool {
+    let n = ns.len();
+    if n < 2 || !(2..=1 << 16).contains(&radix) {
+        return false;
+    }
+    let u = n / 2;
+    let v = n - u;
+    let Some(modulus_v) = pow(radix, v) else {
+        return false;
+    };
+    let modulus_u = pow(radix, u).expect("radix^u <= radix^v");
+    let Ok(t) = u32::try_from(tweak.len()) else {
+        return false;
+    };
+    let b = byte_len(modulus_v);
+    let d = 4 * b.div_ceil(4) + 4;
+    let mut a = num(&ns[..u], radix);
+    let mut x = num(&ns[u..], radix);
+
+    // P || T || 0^pad: its whole blocks are MACed once; the rest is each round's prefix.
+    let pad = (16 - (tweak.len() + b + 1) % 16) % 16;
+    let mut p = [1, 2, 1, 0, 0, 0, 10, u as u8, 0, 0, 0, 0, 0, 0, 0, 0];
+    p[3..6].copy_from_slice(&radix.to_be_bytes()[1..]);
+    p[8..12].copy_from_slice(&(n as u32).to_be_bytes());
+    p[12..16].copy_from_slice(&t.to_be_bytes());
+    let mut state = Block::default();
+    mac(cipher, &mut state, &p);
+    let whole = tweak.len() / 16 * 16;
+    mac(cipher, &mut state, &tweak[..whole]);
+    // The last partial tweak block, zeros, [i] and NUM(B) as b bytes: 1 or 2 blocks.
+    let rest = &tweak[whole..];
+    let mut tail = [0u8; 48];
+    let tail_len = rest.len() + pad + 1 + b;
+    tail[..rest.len()].copy_from_slice(rest);
+    let round_at = rest.len() + pad;
+    for i in 0..10u8 {
+        tail[round_at] = i;
+        tail[round_at + 1..tail_len].copy_from_slice(&x.to_be_bytes()[8 - b..]);
+        let mut r = state;
+        mac(cipher, &mut r, &tail[..tail_len]);
+        // S = the first d <= 12 bytes of R; y = NUM(S).
+        let y = r[..d]
+            .iter()
+            .fold(0u128, |acc, byte| (acc << 8) | u128::from(*byte));
+        let m = u128::from(if i % 2 == 0 { modulus_u } else { modulus_v });
+        let c = ((u128::from(a) + y % m) % m) as u64;
+        a = x;
+        x = c;
+    }
+    str_into(a, radix, &mut ns[..u]);
+    str_into(x, radix, &mut ns[u..]);
+    true
+}
+
+/// CBC-MAC of whole blocks of `data` (a multiple of 16 bytes) into `state`.
+fn mac<B: BlockCipherEncBackend<BlockSize = U16>>(cipher: &B, state: &mut Block, data: &[u8]) {
+    debug_assert_eq!(data.len() % 16, 0);
+    for chunk in data.chunks_exact(16) {
+        for (s, d) in state.iter_mut().zip(chunk) {
+            *s ^= d;
         }
+        cipher.encrypt_block(state.into());
     }
 }
 

@@ -113,6 +113,30 @@ impl Source for PgSource {
         introspect::estimate_rows(&mut self.client, &self.target, &meta).map(Some)
     }
 
+    fn count_rows(&mut self, table: &TableSchema) -> Result<Option<u64>> {
+        let meta = self.meta(&table.name)?;
+        let sql = format!("SELECT pg_catalog.count(*) FROM {}", meta.relation_sql());
+        let n: i64 = self
+            .client
+            .query_one(&sql, &[])
+            .map_err(|e| self.target.error_in("counting rows", e))?
+            .get(0);
+        Ok(Some(n.max(0) as u64))
+    }
+
+    fn key_filter(&self, column: &str, keys: &[&str]) -> Option<String> {
+        let literals: Vec<String> = keys
+            .iter()
+            .map(|k| format!("'{}'", k.replace('\'', "''")))
+            .collect();
+        // Untyped literals take the column's type, so the primary key's index serves the lookup.
+        Some(format!(
+            "{} IN ({})",
+            quote_ident(column),
+            literals.join(", ")
+        ))
+    }
+
     fn enforced(&mut self, table: &TableSchema) -> Result<datamask_core::Enforced> {
         let meta = self.meta(&table.name)?;
         introspect::enforced(&mut self.client, &self.target, &meta)

@@ -189,14 +189,25 @@ impl Verifier {
                 expect,
                 (schema, &enforced[i]),
             );
-            let rows = target::scan_table(
+            let light = target::light_scan(
                 &mut scan,
                 target.as_mut(),
                 batch_size,
                 &mut parents,
-                &mut children[i],
+                &children[i],
                 &anys,
             )?;
+            let rows = match light {
+                Some(rows) => rows,
+                None => target::scan_table(
+                    &mut scan,
+                    target.as_mut(),
+                    batch_size,
+                    &mut parents,
+                    &mut children[i],
+                    &anys,
+                )?,
+            };
             for p in parents.iter_mut().filter(|p| p.table == table.name) {
                 p.filled = true;
             }

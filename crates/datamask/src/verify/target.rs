@@ -16,7 +16,7 @@ use super::report::{Check, Finding};
 use super::VerifyOptions;
 use crate::plan::TablePlan;
 use datamask_core::source::ReadOptions;
-use datamask_core::{Batch, Enforced, Source, TableSchema};
+use datamask_core::{Batch, DataType, Enforced, Source, TableSchema};
 use std::collections::{HashMap, HashSet};
 
 /// Examples kept per finding.
@@ -711,6 +711,74 @@ impl Pass2 {
         }
         Ok(findings)
     }
+}
+
+/// Sampled keys fetched per query by [`light_scan`].
+const KEYS_PER_FETCH: usize = 1000;
+
+/// Pass 1 without reading the whole table, when nothing needs every row: a table without
+/// masked columns whose keys and NOT NULL columns the target enforces, with no foreign key left
+/// to check from or to it. The target counts its rows, and the sampled rows are fetched by
+/// primary key (a single integer column: its text form is its normal form, which text keys
+/// need not be).
+/// `Ok(None)` when the table does not qualify or the target cannot do either.
+pub(crate) fn light_scan(
+    scan: &mut TableScan<'_>,
+    source: &mut dyn Source,
+    batch_size: usize,
+    parents: &mut [ParentKey],
+    children: &[ChildKey],
+    anys: &[Option<&Bloom>],
+) -> datamask_core::Result<Option<u64>> {
+    let e = scan.expect;
+    let keyed = match e.pk.as_slice() {
+        [c] => matches!(e.types[*c], DataType::Int { .. }),
+        _ => false,
+    };
+    let row_checks = !scan.not_null.is_empty() || !scan.uniques.is_empty();
+    if !keyed
+        || !e.masked.is_empty()
+        || row_checks
+        || !children.is_empty()
+        || parents.iter().any(|p| p.table == scan.plan.name)
+        || anys.iter().any(Option::is_some)
+    {
+        return Ok(None);
+    }
+    let Some(pk) = scan.columns.index(&e.columns[e.pk[0]]) else {
+        return Ok(None);
+    };
+    let column = scan.target.columns[pk].name.clone();
+    let mut keys: Vec<String> = e.sample.keys().filter_map(|k| single_key(k)).collect();
+    keys.sort();
+    let filters: Option<Vec<String>> = keys
+        .chunks(KEYS_PER_FETCH)
+        .map(|chunk| {
+            let refs: Vec<&str> = chunk.iter().map(String::as_str).collect();
+            source.key_filter(&column, &refs)
+        })
+        .collect();
+    let (Some(filters), Some(rows)) = (filters, source.count_rows(&scan.target)?) else {
+        return Ok(None);
+    };
+    let target = scan.target.clone();
+    for filter in filters {
+        let read = ReadOptions {
+            batch_size,
+            filter: Some(filter),
+        };
+        for batch in source.read(&target, &read)? {
+            scan.observe(&batch?, 0, parents, anys);
+        }
+    }
+    Ok(Some(rows))
+}
+
+/// The text of a one-column row key ([`row_key`]'s length-prefixed form).
+fn single_key(key: &[u8]) -> Option<String> {
+    let len = u64::from_be_bytes(key.get(..8)?.try_into().ok()?) as usize;
+    let text = key.get(8..)?;
+    (text.len() == len).then(|| String::from_utf8(text.to_vec()).ok())?
 }
 
 /// Pass 1 over a whole table.
