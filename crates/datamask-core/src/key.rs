@@ -110,11 +110,32 @@ impl Prf {
     /// The hasher of `purpose` with `value`'s canonical encoding fed in. The encoding goes
     /// straight into the hasher (no intermediate buffer): BLAKE3's output depends only on the
     /// bytes, not on how they were split between updates.
+    ///
+    /// The input is gathered on the stack and handed over in one update when it fits: an
+    /// update per piece (a few bytes each) cost more in copying than the hashing.
     fn hasher_for(&self, purpose: &str, value: &Value) -> blake3::Hasher {
-        let mut h = self.hasher(purpose);
-        value.feed_canonical(&mut |bytes| {
+        let mut h = blake3::Hasher::new_keyed(&self.key);
+        let mut buf = [0u8; 256];
+        let mut used = 0;
+        let mut spilled = false;
+        let mut feed = |bytes: &[u8]| {
+            if !spilled && used + bytes.len() <= buf.len() {
+                buf[used..used + bytes.len()].copy_from_slice(bytes);
+                used += bytes.len();
+                return;
+            }
+            if !spilled {
+                h.update(&buf[..used]);
+                spilled = true;
+            }
             h.update(bytes);
-        });
+        };
+        feed(&(purpose.len() as u64).to_be_bytes());
+        feed(purpose.as_bytes());
+        value.feed_canonical(&mut feed);
+        if !spilled {
+            h.update(&buf[..used]);
+        }
         h
     }
 

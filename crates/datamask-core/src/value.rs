@@ -97,15 +97,19 @@ impl Value {
 
     /// Hands the canonical encoding (see [`Value::encode_canonical`]) to `out` in pieces,
     /// without building it in memory first: the PRF feeds it straight into its hasher.
-    pub fn feed_canonical(&self, out: &mut dyn FnMut(&[u8])) {
-        fn bytes(out: &mut dyn FnMut(&[u8]), tag: u8, b: &[u8]) {
+    ///
+    /// Generic, not `dyn`: the pieces are a few bytes each, and a call per piece through a
+    /// vtable into an unknown-length copy cost more than the bytes (the checksum of every
+    /// written row goes through here).
+    pub fn feed_canonical<F: FnMut(&[u8])>(&self, out: &mut F) {
+        fn bytes<F: FnMut(&[u8])>(out: &mut F, tag: u8, b: &[u8]) {
             let mut head = [0u8; 9];
             head[0] = tag;
             head[1..].copy_from_slice(&(b.len() as u64).to_be_bytes());
             out(&head);
             out(b);
         }
-        fn fixed<const N: usize>(out: &mut dyn FnMut(&[u8]), tag: u8, b: [u8; N]) {
+        fn fixed<F: FnMut(&[u8]), const N: usize>(out: &mut F, tag: u8, b: [u8; N]) {
             let mut buf = [0u8; 17];
             buf[0] = tag;
             buf[1..=N].copy_from_slice(&b);
