@@ -369,6 +369,79 @@ fn pg_in_place_never_breaks_a_foreign_key() {
     assert_eq!(db.dump(), before);
 }
 
+/// Everything the catalog says about the indexes and constraints of the public schema, by
+/// name: definitions, deferrability, `CLUSTER` mark, replica identity, comments.
+fn pg_index_catalog(db: &PgDb) -> String {
+    db.sql(
+        "SELECT 'index', tablename, indexname, indexdef, i.indisclustered, i.indisreplident,
+                obj_description(i.indexrelid, 'pg_class')
+         FROM pg_indexes x JOIN pg_index i ON i.indexrelid = format('%I.%I', x.schemaname, x.indexname)::regclass
+         WHERE schemaname = 'public'
+         UNION ALL
+         SELECT 'constraint', conrelid::regclass::text, conname, pg_get_constraintdef(oid),
+                condeferrable, condeferred, obj_description(oid, 'pg_constraint')
+         FROM pg_constraint WHERE connamespace = 'public'::regnamespace
+         ORDER BY 1, 2, 3",
+    )
+}
+
+#[test]
+fn pg_in_place_rebuilds_indexes_and_constraints_unchanged() {
+    let db = PgDb::new();
+    db.sql(
+        "CREATE TABLE customers (id integer PRIMARY KEY, email text NOT NULL, code text NOT NULL,
+             name text, active boolean NOT NULL DEFAULT true,
+             CONSTRAINT customers_email_key UNIQUE (email) DEFERRABLE INITIALLY DEFERRED,
+             CONSTRAINT customers_code_key UNIQUE (code));
+         CREATE TABLE orders (id integer PRIMARY KEY,
+             customer_code text NOT NULL REFERENCES customers (code));
+         CREATE UNIQUE INDEX customers_lower_email_idx ON customers (lower(email)) WITH (fillfactor = 70);
+         CREATE INDEX customers_active_name_idx ON customers (name text_pattern_ops) WHERE active;
+         CREATE INDEX customers_name_desc_idx ON customers (name DESC NULLS LAST) INCLUDE (id);
+         ALTER TABLE customers CLUSTER ON customers_name_desc_idx;
+         ALTER TABLE customers REPLICA IDENTITY USING INDEX customers_code_key;
+         COMMENT ON INDEX customers_lower_email_idx IS 'one address, whatever the case';
+         COMMENT ON CONSTRAINT customers_code_key ON customers IS 'the key orders use';
+         -- Grouping by the primary key makes the view depend on it: the key stays as it is.
+         CREATE VIEW customer_names AS SELECT c.id, c.name FROM customers c GROUP BY c.id;
+         INSERT INTO customers SELECT g, 'User' || g || '@example.com', 'C' || g, 'Name ' || g, g % 3 > 0
+           FROM generate_series(1, 200) g;
+         INSERT INTO orders SELECT g, 'C' || (1 + g % 200) FROM generate_series(1, 400) g;",
+    );
+    let before = pg_index_catalog(&db);
+    let oids = "SELECT relname || '=' || oid FROM pg_class
+                WHERE relkind = 'i' AND relname LIKE 'customers%' ORDER BY relname";
+    let oids_before = db.sql(oids);
+    let dir = tempfile::tempdir().unwrap();
+    config(
+        dir.path(),
+        &format!(
+            "version: 1\nmode: in_place\nsource: {{ url: \"{}\", environment: test }}\n\
+             tables:\n  public.customers:\n    columns:\n      \
+             email: {{ strategy: email, domain: email }}\n      name: {{ strategy: token, length: 6 }}\n",
+            db.url()
+        ),
+    );
+    run_ok(dir.path(), &["--in-place"]);
+    assert_eq!(
+        db.sql("SELECT count(*) FROM customers WHERE email LIKE 'User%' OR name LIKE 'Name%'"),
+        "0\n",
+        "masked"
+    );
+    assert_eq!(pg_index_catalog(&db), before);
+    // Every index was dropped and built again (a new OID) but the primary key, which the view
+    // depends on and so was kept (the same OID).
+    let oids_after = db.sql(oids);
+    for (before, after) in oids_before.lines().zip(oids_after.lines()) {
+        if before.starts_with("customers_pkey=") {
+            assert_eq!(before, after, "kept");
+        } else {
+            assert_ne!(before, after, "rebuilt");
+        }
+    }
+    assert_eq!(oids_before.lines().count(), 6, "{oids_before}");
+}
+
 pub(super) const MY_SHOP: &str = "
 CREATE TABLE customers (id int PRIMARY KEY, email varchar(120) NOT NULL UNIQUE, name text,
   shout varchar(200) AS (upper(name)) VIRTUAL) ENGINE=InnoDB;
