@@ -152,7 +152,9 @@ fn quickstart_masks_what_it_should_and_nothing_else() {
 #[test]
 fn same_key_same_bytes_other_key_other_values() {
     let (a, b, c) = (quickstart(), quickstart(), quickstart());
-    run_ok(a.path(), KEY, &["--jobs", "4"]);
+    // Small batches on 4 jobs: tables and the batches of each table masked on several
+    // threads, against one thread.
+    run_ok(a.path(), KEY, &["--jobs", "4", "--batch-size", "13"]);
     run_ok(b.path(), KEY, &["--batch-size", "7", "--jobs", "1"]);
     run_ok(c.path(), OTHER_KEY, &[]);
     let db = |d: &tempfile::TempDir| d.path().join("masked.db");
@@ -177,7 +179,7 @@ fn same_key_same_bytes_other_key_other_values() {
 fn file_targets_are_byte_identical_across_runs() {
     for format in ["csv", "jsonl", "parquet"] {
         let mut outputs = Vec::new();
-        for batch in ["5", "8192"] {
+        for (batch, jobs) in [("5", "3"), ("8192", "1")] {
             let dir = quickstart();
             let cfg = std::fs::read_to_string(dir.path().join("datamask.yaml"))
                 .unwrap()
@@ -186,7 +188,7 @@ fn file_targets_are_byte_identical_across_runs() {
                     &format!("target: {{ url: \"out/\", format: {format} }}"),
                 );
             std::fs::write(dir.path().join("datamask.yaml"), cfg).unwrap();
-            run_ok(dir.path(), KEY, &["--batch-size", batch]);
+            run_ok(dir.path(), KEY, &["--batch-size", batch, "--jobs", jobs]);
             let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir.path().join("out"))
                 .unwrap()
                 .map(|e| e.unwrap().path())

@@ -803,12 +803,19 @@ impl Readers<'_> {
 }
 
 /// Reads and masks one table, handing each masked batch and the original values of its masked
-/// columns to `each`; stops early when `each` returns `Ok(false)`.
+/// columns to `each`, in table order; stops early when `each` returns `Ok(false)`.
+///
+/// With `workers > 1`, batches are masked on that many threads while this one reads, filters
+/// and hands results on in order: masking is the costly stage, and one thread left the other
+/// cores idle on a large table. The output does not change (every batch is masked the same way
+/// wherever it runs). Plug-in strategies keep to one thread: their process sees batches in
+/// order.
 pub(crate) fn mask_table(
     table: &TablePlan,
     key: &MasterKey,
     source: &mut dyn Source,
     batch_size: usize,
+    workers: usize,
     mut each: impl FnMut(Batch, Originals) -> Result<bool, RunError>,
 ) -> Result<(), RunError> {
     let compiled = compile(table, key)?;
@@ -818,24 +825,87 @@ pub(crate) fn mask_table(
         batch_size,
         filter: table.filter.clone(),
     };
-    let mut rows = 0u64;
     let batches = match &table.query {
         Some(sql) => source.read_query(&table.schema, sql, &read)?,
         None => source.read(&table.schema, &read)?,
     };
-    for batch in batches {
-        let batch = rules.keep_rows(batch?);
-        if batch.is_empty() {
-            continue;
+    // Kept rows before each batch (row labels in errors), and the batches left after filtering.
+    let mut rows = 0u64;
+    let mut kept = batches.filter_map(|batch| match batch {
+        Ok(batch) => {
+            let batch = rules.keep_rows(batch);
+            let first = rows;
+            rows += batch.len() as u64;
+            (!batch.is_empty()).then_some(Ok((batch, first)))
         }
+        Err(e) => Some(Err(RunError::from(e))),
+    });
+    let mask = |batch: Batch, first: u64| {
         let active = rules.active(table, &compiled, &batch);
-        let (batch, originals) = mask_batch(table, &compiled, batch, rows, &active)?;
-        rows += batch.len() as u64;
-        if !each(batch, originals)? {
-            break;
+        mask_batch(table, &compiled, batch, first, &active)
+    };
+    let plugin = table.columns.iter().any(|c| c.info.family == "plugin");
+    // More threads than cores only cost memory (and `--jobs 10000` must not exhaust threads).
+    let workers = workers.min(std::thread::available_parallelism().map_or(1, |n| n.get()));
+    if workers <= 1 || plugin {
+        for item in kept {
+            let (batch, first) = item?;
+            let (batch, originals) = mask(batch, first)?;
+            if !each(batch, originals)? {
+                break;
+            }
         }
+        return Ok(());
     }
-    Ok(())
+    std::thread::scope(|scope| {
+        let mut inputs = Vec::with_capacity(workers);
+        let mut outputs = Vec::with_capacity(workers);
+        for _ in 0..workers {
+            let (in_tx, in_rx) = sync_channel::<(Batch, u64)>(1);
+            let (out_tx, out_rx) = sync_channel(1);
+            let mask = &mask;
+            scope.spawn(move || {
+                for (batch, first) in in_rx {
+                    if out_tx.send(mask(batch, first)).is_err() {
+                        return;
+                    }
+                }
+            });
+            inputs.push(in_tx);
+            outputs.push(out_rx);
+        }
+        // Batch `n` goes to worker `n % workers`, and results are taken back in the same
+        // round: at most one batch per worker is in flight, so no send ever waits for good.
+        let (mut sent, mut done) = (0usize, 0usize);
+        let mut next = |done: &mut usize| -> Result<bool, RunError> {
+            let result = outputs[*done % workers].recv().map_err(|_| {
+                RunError::Data(datamask_core::Error::Internal(
+                    "a masking thread stopped".into(),
+                ))
+            })?;
+            *done += 1;
+            let (batch, originals) = result?;
+            each(batch, originals)
+        };
+        for item in kept.by_ref() {
+            let (batch, first) = item?;
+            if sent - done == workers && !next(&mut done)? {
+                return Ok(());
+            }
+            if inputs[sent % workers].send((batch, first)).is_err() {
+                return Err(RunError::Data(datamask_core::Error::Internal(
+                    "a masking thread stopped".into(),
+                )));
+            }
+            sent += 1;
+        }
+        while done < sent {
+            if !next(&mut done)? {
+                break;
+            }
+        }
+        Ok(())
+    })
 }
 
 /// Reads and masks one table into `tx`, showing every batch to `collector` when the run
@@ -853,6 +923,7 @@ fn produce(
         key,
         source,
         options.batch_size,
+        options.jobs,
         |batch, originals| {
             if let Some(c) = collector.as_deref_mut() {
                 c.observe(&batch, &originals);

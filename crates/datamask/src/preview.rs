@@ -88,20 +88,27 @@ pub fn preview(
         return Err(PreviewError::Skipped(table.to_string()));
     }
     let mut out = Vec::new();
-    engine::mask_table(tp, key, source.as_mut(), rows.max(1), |batch, originals| {
-        for i in 0..batch.len() {
-            if out.len() >= rows {
-                return Ok(false);
+    engine::mask_table(
+        tp,
+        key,
+        source.as_mut(),
+        rows.max(1),
+        1,
+        |batch, originals| {
+            for i in 0..batch.len() {
+                if out.len() >= rows {
+                    return Ok(false);
+                }
+                let after: Vec<Value> = batch.row(i).cloned().collect();
+                let mut before = after.clone();
+                for (index, values) in &originals {
+                    before[*index] = values[i].clone();
+                }
+                out.push(PreviewRow { before, after });
             }
-            let after: Vec<Value> = batch.row(i).cloned().collect();
-            let mut before = after.clone();
-            for (index, values) in &originals {
-                before[*index] = values[i].clone();
-            }
-            out.push(PreviewRow { before, after });
-        }
-        Ok(out.len() < rows)
-    })?;
+            Ok(out.len() < rows)
+        },
+    )?;
     Ok(Preview {
         table: tp.name.clone(),
         estimated_rows: tp.estimated_rows,

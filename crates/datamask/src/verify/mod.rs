@@ -435,6 +435,7 @@ fn collect_and_check(
             key,
             source.as_mut(),
             verifier.options.batch_size,
+            std::thread::available_parallelism().map_or(1, |n| n.get()),
             |masked, originals| {
                 collector.observe(&masked, &originals);
                 Ok(true)
