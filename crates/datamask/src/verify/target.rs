@@ -225,6 +225,8 @@ pub(crate) struct TableScan<'a> {
 }
 
 impl<'a> TableScan<'a> {
+    /// The scan of table `index` of the plan against `target`, the table as the target holds
+    /// it, with the constraints the target enforces on it (left out of the row-by-row checks).
     pub(crate) fn new(
         hasher: &'a Hasher,
         budget: &Budget,
