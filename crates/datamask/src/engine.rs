@@ -878,11 +878,7 @@ pub(crate) fn mask_table(
         // round: at most one batch per worker is in flight, so no send ever waits for good.
         let (mut sent, mut done) = (0usize, 0usize);
         let mut next = |done: &mut usize| -> Result<bool, RunError> {
-            let result = outputs[*done % workers].recv().map_err(|_| {
-                RunError::Data(datamask_core::Error::Internal(
-                    "a masking thread stopped".into(),
-                ))
-            })?;
+            let result = outputs[*done % workers].recv().map_err(|_| stopped())?;
             *done += 1;
             let (batch, originals) = result?;
             each(batch, originals)
@@ -893,9 +889,7 @@ pub(crate) fn mask_table(
                 return Ok(());
             }
             if inputs[sent % workers].send((batch, first)).is_err() {
-                return Err(RunError::Data(datamask_core::Error::Internal(
-                    "a masking thread stopped".into(),
-                )));
+                return Err(stopped());
             }
             sent += 1;
         }
@@ -906,6 +900,13 @@ pub(crate) fn mask_table(
         }
         Ok(())
     })
+}
+
+/// A masking thread hung up before its batch was done (it panicked: a bug).
+fn stopped() -> RunError {
+    RunError::Data(datamask_core::Error::Internal(
+        "a masking thread stopped".into(),
+    ))
 }
 
 /// Reads and masks one table into `tx`, showing every batch to `collector` when the run
