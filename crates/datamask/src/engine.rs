@@ -53,7 +53,7 @@ impl Default for RunOptions {
             replace_existing: false,
             batch_size: 8192,
             command: Vec::new(),
-            jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            jobs: cores(),
             actor: None,
             accept_schema_change: false,
             verify: true,
@@ -846,7 +846,7 @@ pub(crate) fn mask_table(
     };
     let plugin = table.columns.iter().any(|c| c.info.family == "plugin");
     // More threads than cores only cost memory (and `--jobs 10000` must not exhaust threads).
-    let workers = workers.min(std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let workers = workers.min(cores());
     if workers <= 1 || plugin {
         for item in kept {
             let (batch, first) = item?;
@@ -900,6 +900,12 @@ pub(crate) fn mask_table(
         }
         Ok(())
     })
+}
+
+/// The cores this process may use (1 when unknown): the default `--jobs` and the most
+/// masking threads a table gets.
+pub(crate) fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 /// A masking thread hung up before its batch was done (it panicked: a bug).

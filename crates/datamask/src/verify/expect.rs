@@ -45,6 +45,13 @@ pub(crate) fn row_key<S: AsRef<str>>(
     out
 }
 
+/// The text of a one-column row key made by [`row_key`] (`None` for any other key).
+pub(crate) fn single_key(key: &[u8]) -> Option<String> {
+    let len = u64::from_be_bytes(key.get(..8)?.try_into().ok()?) as usize;
+    let text = key.get(8..)?;
+    (text.len() == len).then(|| String::from_utf8(text.to_vec()).ok())?
+}
+
 /// The digest of "row `key` holds `value`" for the expected-cell filters.
 pub(crate) fn cell_digest(hasher: &Hasher, key: &[u8], value: &str) -> Digest {
     hasher.digest_parts(&[
@@ -223,5 +230,19 @@ impl Collector {
     pub fn finish(mut self) -> TableExpect {
         self.expect.sample = self.heap.into_iter().map(|s| (s.key, s.cells)).collect();
         self.expect
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn single_keys_read_back_and_others_do_not() {
+        let one = row_key(&[0], |_| Some("12345"), 7);
+        assert_eq!(single_key(&one).as_deref(), Some("12345"));
+        let two = row_key(&[0, 1], |i| Some(if i == 0 { "1" } else { "2" }), 7);
+        assert_eq!(single_key(&two), None);
+        assert_eq!(single_key(&row_key::<&str>(&[], |_| None, 7)), None);
     }
 }

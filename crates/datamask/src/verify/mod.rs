@@ -155,9 +155,13 @@ impl Verifier {
             datamask_connectors::open_source(&loc, &engine::file_options(conn, batch_size))?;
         let target_tables = target.tables()?;
         let copied: Vec<&TablePlan> = plan.copied().collect();
-        let enforced = copied
+        let schemas: Vec<Option<&datamask_core::TableSchema>> = copied
             .iter()
-            .map(|t| match find_table(&target_tables, &t.name) {
+            .map(|t| find_table(&target_tables, &t.name))
+            .collect();
+        let enforced = schemas
+            .iter()
+            .map(|schema| match schema {
                 Some(schema) => target.enforced(schema),
                 None => Ok(Enforced::default()),
             })
@@ -169,7 +173,7 @@ impl Verifier {
         let mut sums_differ = false;
         for (i, (table, expect)) in copied.iter().zip(expects).enumerate() {
             let t = &mut tables[i];
-            let Some(schema) = find_table(&target_tables, &table.name) else {
+            let Some(schema) = schemas[i] else {
                 t.findings.push(Finding {
                     check: Check::MissingTable,
                     columns: Vec::new(),
@@ -435,7 +439,7 @@ fn collect_and_check(
             key,
             source.as_mut(),
             verifier.options.batch_size,
-            std::thread::available_parallelism().map_or(1, |n| n.get()),
+            engine::cores(),
             |masked, originals| {
                 collector.observe(&masked, &originals);
                 Ok(true)

@@ -10,7 +10,7 @@
 //! then read once, not twice.
 
 use super::bloom::{Bloom, Budget, Digest, Hasher};
-use super::expect::{cell_digest, row_key, TableExpect};
+use super::expect::{cell_digest, row_key, single_key, TableExpect};
 use super::norm::{normalize, normalize_as};
 use super::report::{Check, Finding};
 use super::VerifyOptions;
@@ -774,13 +774,6 @@ pub(crate) fn light_scan(
         }
     }
     Ok(Some(rows))
-}
-
-/// The text of a one-column row key ([`row_key`]'s length-prefixed form).
-fn single_key(key: &[u8]) -> Option<String> {
-    let len = u64::from_be_bytes(key.get(..8)?.try_into().ok()?) as usize;
-    let text = key.get(8..)?;
-    (text.len() == len).then(|| String::from_utf8(text.to_vec()).ok())?
 }
 
 /// Pass 1 over a whole table.
