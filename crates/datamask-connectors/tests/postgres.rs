@@ -1237,3 +1237,194 @@ fn a_second_run_lock_is_refused_naming_the_first() {
     drop(first);
     drop(acquire(&db.location(), &holder("third-run")).unwrap());
 }
+
+/// Columns of every type that loads in binary COPY, plus a domain.
+const KINDS: &str = "
+CREATE DOMAIN public.positive AS integer CHECK (VALUE > 0);
+CREATE TABLE public.kinds_a (
+  id int PRIMARY KEY, b boolean, i2 smallint, i4 integer, i8 bigint, f4 real, f8 double precision,
+  t text, v varchar(5), c char(4), n numeric(10,2), nn numeric, j json, jb jsonb, by bytea,
+  d date, tm time, ts timestamp(3), tz timestamptz, u uuid, dm public.positive);
+CREATE TABLE public.kinds_b (LIKE public.kinds_a);";
+
+/// A row of `kinds_a` whose values all have the column's own variant (so it loads in binary).
+fn kinds_row(id: i64, variant: usize) -> Vec<Value> {
+    use chrono::{NaiveDate, NaiveTime, TimeZone, Utc};
+    let date = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+    if variant == 2 {
+        let mut row = vec![Value::Null; 21];
+        row[0] = Value::Int(id);
+        return row;
+    }
+    let (f4, f8, n, nn) = if variant == 0 {
+        (
+            0.5,
+            0.1,
+            "-12.345",
+            "123456789012345678901234567890.000000000001",
+        )
+    } else {
+        (f64::NAN, -0.0, "0.00", "-0.0001")
+    };
+    vec![
+        Value::Int(id),
+        Value::Bool(variant == 0),
+        Value::Int(-32768),
+        Value::Int(2_147_483_647),
+        Value::UInt(42),
+        Value::Float(f4),
+        Value::Float(f8),
+        Value::text("tab\there\\ and \u{fc}n\u{ef}code\nnext"),
+        Value::text("abc"),
+        Value::text("ab"),
+        Value::Decimal(n.into()),
+        Value::Decimal(nn.into()),
+        Value::Json("{\"a\": [1, 2]}".into()),
+        Value::Json("{\"b\":1, \"a\":2}".into()),
+        Value::Bytes(vec![0, 255, 92]),
+        Value::Date(if variant == 0 {
+            date(-43, 3, 15)
+        } else {
+            date(1999, 12, 31)
+        }),
+        Value::Time(if variant == 0 {
+            NaiveTime::from_hms_micro_opt(23, 59, 59, 999_999).unwrap()
+        } else {
+            NaiveTime::from_hms_nano_opt(23, 59, 59, 1_500_000_000).unwrap() // a leap second
+        }),
+        Value::Timestamp(
+            date(2000, 1, 1)
+                .and_hms_nano_opt(0, 0, 0, 123_456_789)
+                .unwrap(),
+        ),
+        Value::TimestampTz(Utc.with_ymd_and_hms(1970, 1, 1, 0, 0, 0).unwrap()),
+        Value::Uuid(*b"0123456789abcdef"),
+        Value::Int(5),
+    ]
+}
+
+fn kinds_table(source: &TestDb, name: &str) -> TableSchema {
+    let mut source = open_source(&source.location(), &FileOptions::default()).unwrap();
+    let tables = source.tables().unwrap();
+    tables.into_iter().find(|t| t.name == name).unwrap()
+}
+
+#[test]
+fn binary_and_text_loads_land_the_same_values() {
+    let src = TestDb::create();
+    src.client().batch_execute(KINDS).unwrap();
+    let dst = TestDb::named();
+    let options = FileOptions {
+        schema_source: Some(src.url.clone()),
+        ..FileOptions::default()
+    };
+    let mut sink = open_sink(&dst.location(), &options).unwrap();
+    // kinds_a: every batch has a binary form. kinds_b: the same rows after one whose date is
+    // text (as from SQLite), which sends that batch and the rest of the table as text.
+    let a = kinds_table(&src, "public.kinds_a");
+    let mut w = sink.table(&a).unwrap();
+    w.write(&Batch::from_rows(
+        21,
+        vec![kinds_row(1, 0), kinds_row(2, 1)],
+    ))
+    .unwrap();
+    w.write(&Batch::from_rows(21, vec![kinds_row(3, 2)]))
+        .unwrap();
+    w.finish().unwrap();
+    let b = kinds_table(&src, "public.kinds_b");
+    let mut w = sink.table(&b).unwrap();
+    let mut odd = kinds_row(0, 0);
+    odd[15] = Value::text("2024-01-05");
+    w.write(&Batch::from_rows(21, vec![odd])).unwrap();
+    w.write(&Batch::from_rows(
+        21,
+        vec![kinds_row(1, 0), kinds_row(2, 1)],
+    ))
+    .unwrap();
+    w.write(&Batch::from_rows(21, vec![kinds_row(3, 2)]))
+        .unwrap();
+    w.finish().unwrap();
+    sink.commit().unwrap();
+
+    let rows = |table: &str| -> Vec<String> {
+        dst.client()
+            .query(
+                &format!(
+                    "SELECT row_value::text FROM public.{table} row_value WHERE id > 0 ORDER BY id"
+                ),
+                &[],
+            )
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect()
+    };
+    let binary = rows("kinds_a");
+    assert_eq!(binary, rows("kinds_b"));
+    assert_eq!(binary.len(), 3);
+    // The receive functions applied the columns' modifiers, as the input functions do.
+    assert!(binary[0].contains(",-12.35,"), "{}", binary[0]);
+    assert!(
+        binary[0].contains("\"2000-01-01 00:00:00.123\""),
+        "{}",
+        binary[0]
+    );
+    assert!(binary[0].contains("\"ab  \""), "{}", binary[0]);
+    assert!(binary[0].contains("0044-03-15 BC"), "{}", binary[0]);
+    let odd: String = dst
+        .client()
+        .query_one("SELECT d::text FROM public.kinds_b WHERE id = 0", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(odd, "2024-01-05");
+}
+
+#[test]
+fn binary_load_errors_name_the_row_across_a_switch_to_text() {
+    let src = TestDb::create();
+    src.client().batch_execute(KINDS).unwrap();
+    let table = kinds_table(&src, "public.kinds_a");
+    let options = FileOptions {
+        schema_source: Some(src.url.clone()),
+        ..FileOptions::default()
+    };
+    // (second batch, expected column, expected row): a value the server refuses in binary
+    // (too long for varchar(5), a domain check), and one in text after the switch.
+    let mut too_long = kinds_row(5, 0);
+    too_long[8] = Value::text("secret-too-long");
+    let mut not_positive = kinds_row(5, 0);
+    not_positive[20] = Value::Int(-7);
+    let mut not_a_number = kinds_row(5, 0);
+    not_a_number[3] = Value::text("secret-value-42");
+    for (bad, column, row) in [
+        (too_long, "v", "5"),
+        (not_positive, "dm", "5"),
+        (not_a_number, "i4", "5"),
+    ] {
+        let dst = TestDb::named();
+        let mut sink = open_sink(&dst.location(), &options).unwrap();
+        let mut w = sink.table(&table).unwrap();
+        let first: Vec<_> = (1..=3).map(|i| kinds_row(i, 0)).collect();
+        let result = w
+            .write(&Batch::from_rows(21, first))
+            .and_then(|()| w.write(&Batch::from_rows(21, vec![kinds_row(4, 1), bad])))
+            .and_then(|()| w.finish());
+        let err = result.expect_err("the server refuses the value");
+        let text = err.to_string();
+        match &err {
+            Error::Value {
+                table,
+                column: c,
+                row: r,
+                ..
+            } => {
+                assert_eq!(table, "public.kinds_a");
+                assert_eq!((c.as_str(), r.as_str()), (column, row), "{text}");
+            }
+            other => panic!("expected a value error, got {other:?}"),
+        }
+        assert!(!text.contains("secret"), "{text}");
+        drop(sink);
+        assert!(!dst.exists(), "nothing is left behind");
+    }
+}

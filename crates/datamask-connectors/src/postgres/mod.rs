@@ -28,11 +28,15 @@ use crate::FileOptions;
 use datamask_core::{Result, Sink, Source};
 
 #[cfg(feature = "postgres")]
+mod binary;
+#[cfg(feature = "postgres")]
 mod conn;
 #[cfg(feature = "postgres")]
 mod dump;
 #[cfg(feature = "postgres")]
 mod introspect;
+#[cfg(feature = "postgres")]
+mod load;
 #[cfg(feature = "postgres")]
 mod lock;
 #[cfg(feature = "postgres")]

@@ -1,17 +1,18 @@
 //! The PostgreSQL sink: one transaction, text `COPY ... FROM STDIN`, keys after the data.
 
+use super::binary::Kind;
 use super::conn::{
     describe, qualified, quote_ident, quote_list, split_name, sqlstate, Target, KIND,
 };
 use super::dump::{self, SchemaScript};
 use super::introspect;
-use super::types::{encode_text, native_equivalent, pg_type};
+use super::load;
+use super::types::{native_equivalent, pg_type};
 use crate::FileOptions;
-use datamask_core::{Batch, Column, DataType, Error, Result, Sink, TableSchema, TableWriter};
+use datamask_core::{Column, DataType, Error, Result, Sink, TableSchema, TableWriter};
 use postgres::error::SqlState;
-use postgres::{Client, CopyInWriter};
+use postgres::Client;
 use std::collections::HashSet;
-use std::io::Write;
 
 /// A PostgreSQL database written in one transaction.
 pub struct PgSink {
@@ -306,33 +307,43 @@ impl PgSink {
     }
 }
 
-/// Connects, creating the database through the `postgres` (or `template1`) maintenance
-/// database when it does not exist. Returns whether it was created.
 /// The columns of `table` that are loaded into `q` (positions in the batch, and names):
 /// every one but generated columns, which the target recomputes. A column the target table
-/// lacks is an error naming it.
+/// lacks is an error naming it. Also the binary COPY form of each loaded column (from its type
+/// in the target, domains resolved), `None` when one of them has none.
 fn loaded_columns(
     client: &mut Client,
     target: &Target,
     table: &TableSchema,
     q: &str,
-) -> Result<(Vec<usize>, Vec<String>)> {
+) -> Result<Loaded> {
+    let err = |e| target.error_in(&format!("table `{}`", table.name), e);
     let rows = client
         .query(
-            "SELECT a.attname::text, a.attgenerated <> '' FROM pg_catalog.pg_attribute a
+            "SELECT a.attname::text, a.attgenerated <> '', a.atttypid FROM pg_catalog.pg_attribute a
              WHERE a.attrelid = $1::text::pg_catalog.regclass AND a.attnum > 0
                AND NOT a.attisdropped",
             &[&q],
         )
-        .map_err(|e| target.error_in(&format!("table `{}`", table.name), e))?;
-    let mut positions = Vec::new();
-    let mut names = Vec::new();
+        .map_err(err)?;
+    let domains = introspect::domains(client).map_err(err)?;
+    let mut loaded = Loaded {
+        positions: Vec::new(),
+        names: Vec::new(),
+        kinds: Some(Vec::new()),
+    };
     for (i, column) in table.columns.iter().enumerate() {
         match rows.iter().find(|r| r.get::<_, String>(0) == column.name) {
             Some(r) if r.get::<_, bool>(1) => {}
-            Some(_) => {
-                positions.push(i);
-                names.push(column.name.clone());
+            Some(r) => {
+                loaded.positions.push(i);
+                loaded.names.push(column.name.clone());
+                let (base, _) = introspect::resolve_domain(&domains, r.get(2), -1);
+                let kind = Kind::of(base);
+                loaded.kinds = loaded.kinds.zip(kind).map(|(mut k, kind)| {
+                    k.push(kind);
+                    k
+                });
             }
             None => {
                 return Err(Error::connector(
@@ -345,9 +356,21 @@ fn loaded_columns(
             }
         }
     }
-    Ok((positions, names))
+    if loaded.names.is_empty() {
+        loaded.kinds = None;
+    }
+    Ok(loaded)
 }
 
+/// The loaded columns of a table: see [`loaded_columns`].
+struct Loaded {
+    positions: Vec<usize>,
+    names: Vec<String>,
+    kinds: Option<Vec<Kind>>,
+}
+
+/// Connects, creating the database through the `postgres` (or `template1`) maintenance
+/// database when it does not exist. Returns whether it was created.
 fn connect_or_create(target: &Target) -> Result<(Client, bool)> {
     match target.try_connect() {
         Ok(client) => return Ok((client, false)),
@@ -456,41 +479,18 @@ impl Sink for PgSink {
         }
         let q = qualified(&table.name);
         let target = self.target.clone();
-        let (positions, names) = loaded_columns(self.client()?, &target, table, &q)?;
+        let loaded = loaded_columns(self.client()?, &target, table, &q)?;
         self.written.push(Written {
             name,
             table: table.clone(),
             from_table_schema: !from_dump,
         });
-        let sql = if names.is_empty() {
+        let copy = if loaded.names.is_empty() {
             format!("COPY {q} FROM STDIN")
         } else {
-            format!("COPY {q} ({}) FROM STDIN", quote_list(&names))
+            format!("COPY {q} ({}) FROM STDIN", quote_list(&loaded.names))
         };
-        let display = self.target.display.clone();
-        let client = self
-            .client
-            .as_mut()
-            .ok_or_else(|| Error::Internal("PostgreSQL sink used after commit".into()))?;
-        let copy = client.copy_in(&sql).map_err(|e| {
-            Error::connector(
-                KIND,
-                format!(
-                    "{display}: loading table `{}`: {}",
-                    table.name,
-                    describe(&e)
-                ),
-            )
-        })?;
-        Ok(Box::new(PgTableWriter {
-            copy: Some(copy),
-            positions,
-            width: table.columns.len(),
-            table: table.name.clone(),
-            display,
-            rows: 0,
-            buf: String::new(),
-        }))
+        self.load(table, copy, loaded)
     }
 
     fn commit(mut self: Box<Self>) -> Result<()> {
@@ -663,9 +663,9 @@ impl PgSink {
         let Some(relkind) = relkind.filter(|k| k == "r" || k == "p") else {
             return Err(Error::MissingTable(table.name.clone()));
         };
-        let (positions, names) = loaded_columns(client, &target, table, &q)?;
+        let loaded = loaded_columns(client, &target, table, &q)?;
         let stage = format!("datamask_stage_{}", self.staged.len() + 1);
-        let columns = quote_list(&names);
+        let columns = quote_list(&loaded.names);
         let client = self.client()?;
         client
             .batch_execute(&format!(
@@ -679,32 +679,28 @@ impl PgSink {
             columns: columns.clone(),
             relkind,
         });
-        let display = self.target.display.clone();
-        let client = self
-            .client
-            .as_mut()
-            .ok_or_else(|| Error::Internal("PostgreSQL sink used after commit".into()))?;
-        let copy = client
-            .copy_in(&format!("COPY pg_temp.{stage} ({columns}) FROM STDIN"))
-            .map_err(|e| {
-                Error::connector(
-                    KIND,
-                    format!(
-                        "{display}: loading table `{}`: {}",
-                        table.name,
-                        describe(&e)
-                    ),
-                )
-            })?;
-        Ok(Box::new(PgTableWriter {
-            copy: Some(copy),
-            positions,
-            width: table.columns.len(),
-            table: table.name.clone(),
-            display,
-            rows: 0,
-            buf: String::new(),
-        }))
+        let copy = format!("COPY pg_temp.{stage} ({columns}) FROM STDIN");
+        self.load(table, copy, loaded)
+    }
+
+    /// Starts loading `table` with `copy` (`COPY ... FROM STDIN`) on a loader thread.
+    fn load<'a>(
+        &'a mut self,
+        table: &TableSchema,
+        copy: String,
+        loaded: Loaded,
+    ) -> Result<Box<dyn TableWriter + 'a>> {
+        load::start(
+            &mut self.client,
+            load::Load {
+                table: table.name.clone(),
+                display: self.target.display.clone(),
+                copy,
+                positions: loaded.positions,
+                width: table.columns.len(),
+                kinds: loaded.kinds,
+            },
+        )
     }
 
     /// In place, at commit: inside the run's transaction, the foreign keys that touch a staged
@@ -993,60 +989,6 @@ impl Drop for PgSink {
     }
 }
 
-struct PgTableWriter<'a> {
-    copy: Option<CopyInWriter<'a>>,
-    /// Positions of the batch columns that are loaded (generated columns are not).
-    positions: Vec<usize>,
-    width: usize,
-    table: String,
-    display: String,
-    rows: u64,
-    buf: String,
-}
-
-impl PgTableWriter<'_> {
-    /// A load error: names table, column and row from the server's report, never the value.
-    fn copy_error(&self, e: &postgres::Error) -> Error {
-        if let Some(db) = e.as_db_error() {
-            if let Some(context) = db.where_() {
-                if let Some(row) = copy_line(context) {
-                    return Error::Value {
-                        table: self.table.clone(),
-                        column: copy_column(context)
-                            .or(db.column())
-                            .unwrap_or("?")
-                            .to_string(),
-                        row: row.to_string(),
-                        message: describe(e),
-                    };
-                }
-            }
-        }
-        Error::connector(
-            KIND,
-            format!(
-                "{}: loading table `{}`: {}",
-                self.display,
-                self.table,
-                describe(e)
-            ),
-        )
-    }
-
-    fn io_error(&self, e: std::io::Error) -> Error {
-        match e
-            .get_ref()
-            .and_then(|inner| inner.downcast_ref::<postgres::Error>())
-        {
-            Some(pg) => self.copy_error(pg),
-            None => Error::connector(
-                KIND,
-                format!("{}: loading table `{}`: {e}", self.display, self.table),
-            ),
-        }
-    }
-}
-
 /// The objects of a `pg_restore` script, each with its `-- Name: ...` header (the first piece
 /// is the script's preamble of `SET` statements).
 fn post_data_objects(script: &str) -> Vec<&str> {
@@ -1060,54 +1002,4 @@ fn post_data_objects(script: &str) -> Vec<&str> {
     out.push(&script[start..]);
     out.retain(|c| !c.trim().is_empty());
     out
-}
-
-/// `N` from a COPY context `COPY t, line N, column c: "..."`.
-fn copy_line(context: &str) -> Option<u64> {
-    let rest = &context[context.find(", line ")? + 7..];
-    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-    digits.parse().ok()
-}
-
-/// `c` from a COPY context `COPY t, line N, column c: "..."`.
-fn copy_column(context: &str) -> Option<&str> {
-    let rest = &context[context.find(", column ")? + 9..];
-    Some(rest.split(':').next().unwrap_or(rest))
-}
-
-impl TableWriter for PgTableWriter<'_> {
-    fn write(&mut self, batch: &Batch) -> Result<()> {
-        if batch.columns.len() != self.width {
-            return Err(Error::Internal(format!(
-                "table `{}`: batch has {} columns, schema has {}",
-                self.table,
-                batch.columns.len(),
-                self.width
-            )));
-        }
-        self.buf.clear();
-        for r in 0..batch.len() {
-            for (k, &i) in self.positions.iter().enumerate() {
-                if k > 0 {
-                    self.buf.push('\t');
-                }
-                encode_text(&mut self.buf, &batch.columns[i][r]);
-            }
-            self.buf.push('\n');
-        }
-        self.rows += batch.len() as u64;
-        let Some(copy) = self.copy.as_mut() else {
-            return Err(Error::Internal("table writer used after finish".into()));
-        };
-        let result = copy.write_all(self.buf.as_bytes());
-        result.map_err(|e| self.io_error(e))
-    }
-
-    fn finish(mut self: Box<Self>) -> Result<()> {
-        let Some(copy) = self.copy.take() else {
-            return Ok(());
-        };
-        copy.finish().map_err(|e| self.copy_error(&e))?;
-        Ok(())
-    }
 }
