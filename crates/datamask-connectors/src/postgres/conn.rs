@@ -2,8 +2,9 @@
 
 use datamask_core::Error;
 use postgres::error::SqlState;
-use postgres::{Client, Config, NoTls};
+use postgres::{Client, NoTls};
 use std::time::Duration;
+use tokio_postgres::Config;
 use tokio_postgres_rustls::MakeRustlsConnect;
 
 pub(crate) const KIND: &str = "postgres";
@@ -39,8 +40,6 @@ impl Target {
         if config.get_application_name().is_none() {
             config.application_name("datamask");
         }
-        // NOTICEs (e.g. "table does not exist, skipping") are expected; keep them out of logs.
-        config.notice_callback(|_| {});
         config.ssl_mode(tls.mode.driver_mode());
         Ok(Target {
             config,
@@ -74,17 +73,39 @@ impl Target {
 
     /// Connects, with TLS as the URL's `sslmode` says; the driver's error as it is.
     pub(crate) fn try_connect(&self) -> std::result::Result<Client, postgres::Error> {
+        let mut config = postgres::Config::from(self.config.clone());
+        // NOTICEs (e.g. "table does not exist, skipping") are expected; keep them out of logs.
+        config.notice_callback(|_| {});
         match &self.tls {
-            Some(tls) => self.config.connect(tls.clone()),
-            None => self.config.connect(NoTls),
+            Some(tls) => config.connect(tls.clone()),
+            None => config.connect(NoTls),
+        }
+    }
+
+    /// Connects on the current (tokio) runtime, for the reader threads, which drive a COPY
+    /// without a blocking call per row. The connection runs as a task of that runtime.
+    pub(crate) async fn connect_async(
+        &self,
+    ) -> std::result::Result<tokio_postgres::Client, postgres::Error> {
+        match &self.tls {
+            Some(tls) => {
+                let (client, connection) = self.config.connect(tls.clone()).await?;
+                tokio::spawn(connection);
+                Ok(client)
+            }
+            None => {
+                let (client, connection) = self.config.connect(NoTls).await?;
+                tokio::spawn(connection);
+                Ok(client)
+            }
         }
     }
 
     /// Asks the server to cancel the query running on the connection of `token`.
-    pub(crate) fn cancel(&self, token: &postgres::CancelToken) {
+    pub(crate) async fn cancel(&self, token: &tokio_postgres::CancelToken) {
         let _ = match &self.tls {
-            Some(tls) => token.cancel_query(tls.clone()),
-            None => token.cancel_query(NoTls),
+            Some(tls) => token.cancel_query(tls.clone()).await,
+            None => token.cancel_query(NoTls).await,
         };
     }
 

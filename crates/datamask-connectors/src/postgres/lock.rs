@@ -30,12 +30,12 @@ impl PgLock {
         let target = Target::parse(url)?;
         let dbname = target.dbname();
         let mut lock_target = target.with_dbname("postgres");
-        lock_target.config.application_name(&holder.short());
+        lock_target.config.application_name(holder.short());
         let mut client = match lock_target.connect() {
             Ok(c) => c,
             Err(_) => {
                 lock_target = target.clone();
-                lock_target.config.application_name(&holder.short());
+                lock_target.config.application_name(holder.short());
                 lock_target.connect()?
             }
         };
