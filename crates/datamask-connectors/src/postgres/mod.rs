@@ -6,13 +6,16 @@
 //! tables introspects in a few round trips. Tables of every non-system schema are listed with
 //! schema-qualified names (`public.customers`); a partitioned table is listed once, as its
 //! parent, and read through the parent. Rows are streamed by `COPY (SELECT ...) TO STDOUT
-//! (FORMAT binary)` on a reader thread with its own connection, behind a channel of two batches
+//! (FORMAT binary)` on a reader thread with its own connection (driven by a single-threaded
+//! tokio runtime, rows parsed straight from the protocol messages), behind a channel of two batches
 //! (bounded memory, back-pressure), in primary-key order when the table has one. Types with no
 //! logical counterpart (interval, inet, arrays, enums, ranges...) are read through a `::text`
 //! cast and written back as text, which PostgreSQL parses again: lossless.
 //!
 //! **Writing.** The whole run is one transaction on one connection. PostgreSQL DDL is
-//! transactional, so tables are dropped, re-created and loaded (`COPY ... FROM STDIN`) inside it;
+//! transactional, so tables are dropped, re-created and loaded (`COPY ... FROM STDIN`, binary
+//! while the values have a binary form, by a loader thread that holds the connection for the
+//! table) inside it;
 //! indexes and constraints are added after the data; sequences are moved past the loaded keys;
 //! everything becomes visible at [`Sink::commit`](datamask_core::Sink::commit). A dropped sink
 //! or a killed process rolls back. When [`FileOptions::schema_source`] names a PostgreSQL

@@ -1,8 +1,9 @@
 //! PostgreSQL types <-> logical types, binary COPY decoding and text COPY encoding.
 //!
 //! Reading uses binary COPY for the types that have a logical counterpart; everything else is
-//! selected through a `::text` cast and carried as text. Writing uses text COPY: PostgreSQL
-//! then parses every value with its own input function, so a value carried as text (an
+//! selected through a `::text` cast and carried as text. Writing uses binary COPY while every
+//! value has its column's own binary form (`binary.rs`), and text COPY otherwise: PostgreSQL
+//! then parses the value with its own input function, so a value carried as text (an
 //! interval, an array, an enum label) lands exactly as it was read, and values from other
 //! engines (a SQLite date stored as text, a 0/1 boolean) are accepted wherever PostgreSQL
 //! accepts their text form.
