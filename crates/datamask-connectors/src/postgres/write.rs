@@ -1,4 +1,4 @@
-//! The PostgreSQL sink: one transaction, text `COPY ... FROM STDIN`, keys after the data.
+//! The PostgreSQL sink: one transaction, binary or text `COPY ... FROM STDIN`, keys last.
 
 use super::binary::Kind;
 use super::conn::{
