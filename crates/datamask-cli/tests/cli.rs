@@ -1330,9 +1330,10 @@ fn verification_relies_only_on_constraints_the_postgres_target_enforces() {
     let (src, dst) = (PgDb::new("esrc"), PgDb::new("edst"));
     psql(
         &src.0,
-        "CREATE TABLE customers (id int PRIMARY KEY, email text NOT NULL UNIQUE, name text);
+        "CREATE TABLE customers (id int PRIMARY KEY, email text NOT NULL UNIQUE, name text,
+           note text);
          CREATE TABLE orders (id int PRIMARY KEY, customer_id int NOT NULL REFERENCES customers(id));
-         INSERT INTO customers SELECT g, 'user' || g || '@corp.example', 'Name ' || g
+         INSERT INTO customers SELECT g, 'user' || g || '@corp.example', 'Name ' || g, 'n' || g
          FROM generate_series(1, 50) g;
          INSERT INTO orders SELECT g, (g % 50) + 1 FROM generate_series(1, 120) g;",
     );
@@ -1364,9 +1365,12 @@ fn verification_relies_only_on_constraints_the_postgres_target_enforces() {
     assert_eq!(table("public.orders")["constraints_enforced_by_target"], 4);
     // orders (nothing masked, every constraint enforced) is counted by the target and its
     // sampled rows fetched by key, not read whole: a changed or missing row is still found.
+    // customers is read without its unmasked `note` (nothing checks it row by row), and its
+    // sampled rows are fetched whole by key: a changed note is still found.
     psql(
         &dst.0,
-        "UPDATE orders SET customer_id = 1 WHERE id = 7; DELETE FROM orders WHERE id = 8;",
+        "UPDATE orders SET customer_id = 1 WHERE id = 7; DELETE FROM orders WHERE id = 8;
+         UPDATE customers SET note = 'changed' WHERE id = 5;",
     );
     let (code, report, _) = verify_json(dir.path(), &[]);
     assert_eq!(code, Some(1));
@@ -1378,7 +1382,10 @@ fn verification_relies_only_on_constraints_the_postgres_target_enforces() {
             ("determinism".into(), "customer_id".into(), 1, "id=7".into())
         ]
     );
-    assert!(findings(&report, "public.customers").is_empty());
+    assert_eq!(
+        findings(&report, "public.customers"),
+        [("determinism".into(), "note".into(), 1, "id=5".into())]
+    );
     psql(
         &dst.0,
         "ALTER TABLE orders DROP CONSTRAINT orders_customer_id_fkey;

@@ -147,7 +147,7 @@ fn for_each_batch(
     source: &mut dyn Source,
     schema: &TableSchema,
     batch_size: usize,
-    mut f: impl FnMut(&Batch, u64),
+    mut f: impl FnMut(Batch, u64),
 ) -> datamask_core::Result<u64> {
     let read = ReadOptions {
         batch_size,
@@ -156,8 +156,9 @@ fn for_each_batch(
     let mut rows = 0u64;
     for batch in source.read(schema, &read)? {
         let batch = batch?;
-        f(&batch, rows);
-        rows += batch.len() as u64;
+        let n = batch.len() as u64;
+        f(batch, rows);
+        rows += n;
     }
     Ok(rows)
 }
@@ -222,6 +223,9 @@ pub(crate) struct TableScan<'a> {
     sums: Option<Vec<u128>>,
     /// Unique keys and NOT NULL columns the target enforces (left out of the checks above).
     enforced: usize,
+    /// Whether pass 1 compares the sampled rows; off while a projected read leaves columns
+    /// out (the sampled rows are then fetched whole, see [`scan_table`]).
+    samples: bool,
 }
 
 impl<'a> TableScan<'a> {
@@ -310,6 +314,7 @@ impl<'a> TableScan<'a> {
             sample_mismatch: schema.columns.iter().map(|_| (0, Vec::new())).collect(),
             sums: expect.sums.as_ref().map(|s| vec![0; s.len()]),
             enforced: by_target,
+            samples: true,
         }
     }
 
@@ -339,8 +344,79 @@ impl<'a> TableScan<'a> {
             self.unique_row(batch, i);
             self.parent_row(batch, i, parents);
             self.masked_row(batch, i, ordinal, &key, anys);
-            self.sample_row(batch, i, ordinal, &key);
+            if self.samples {
+                self.sample_row(batch, i, ordinal, &key);
+            }
         }
+    }
+
+    /// Compares the sampled rows among `batch` (rows fetched by key; labels come from the
+    /// public primary key, so their position does not matter).
+    fn observe_samples(&mut self, batch: &Batch) {
+        for i in 0..batch.len() {
+            let key = self.key(batch, i, 0);
+            self.sample_row(batch, i, 0, &key);
+        }
+    }
+
+    /// The target columns pass 1 reads when the sampled rows can be fetched apart: the primary
+    /// key, the masked columns and every column with a row check or a foreign key. `None`
+    /// when that is every column, or when the sampled rows cannot be fetched by key (no
+    /// public single integer key, or the all-columns leak check, which looks at every value).
+    fn projection(
+        &self,
+        parents: &[ParentKey],
+        children: &[ChildKey],
+        anys: &[Option<&Bloom>],
+    ) -> Option<Vec<usize>> {
+        let e = self.expect;
+        let keyed = matches!(e.pk.as_slice(), [c] if matches!(e.types[*c], DataType::Int { .. }));
+        if !keyed || self.labeler.pk.is_empty() || anys.iter().any(Option::is_some) {
+            return None;
+        }
+        let mut needed = vec![false; self.target.columns.len()];
+        let mut need = |t: Option<usize>| t.map(|t| needed[t] = true);
+        for &c in e.pk.iter().chain(&e.masked) {
+            need(self.map[c]);
+        }
+        for (c, _, _) in &self.not_null {
+            need(self.map[*c]);
+        }
+        for &t in self.uniques.iter().flat_map(|u| &u.idx) {
+            need(Some(t));
+        }
+        let keyed_columns = parents
+            .iter()
+            .filter(|p| p.table == self.plan.name)
+            .flat_map(|p| &p.columns)
+            .chain(children.iter().flat_map(|k| &k.columns));
+        for name in keyed_columns {
+            need(self.columns.index(name));
+        }
+        let keep: Vec<usize> = (0..needed.len()).filter(|&t| needed[t]).collect();
+        (keep.len() < needed.len()).then_some(keep)
+    }
+
+    /// `filter`s that fetch the sampled rows by primary key, `KEYS_PER_FETCH` keys each
+    /// (`None` when the target cannot filter by key).
+    fn sample_filters(&self, source: &dyn Source) -> Option<Vec<String>> {
+        let pk = self
+            .columns
+            .index(&self.expect.columns[*self.expect.pk.first()?])?;
+        let column = &self.target.columns[pk].name;
+        let mut keys: Vec<String> = self
+            .expect
+            .sample
+            .keys()
+            .filter_map(|k| single_key(k))
+            .collect();
+        keys.sort();
+        keys.chunks(KEYS_PER_FETCH)
+            .map(|chunk| {
+                let refs: Vec<&str> = chunk.iter().map(String::as_str).collect();
+                source.key_filter(column, &refs)
+            })
+            .collect()
     }
 
     fn not_null_row(&mut self, batch: &Batch, i: usize, ordinal: u64) {
@@ -671,6 +747,7 @@ impl Pass2 {
             .collect();
         let mut dup_rows: Vec<Vec<String>> = self.uniques.iter().map(|_| Vec::new()).collect();
         for_each_batch(source, target, batch_size, |batch, first| {
+            let batch = &batch;
             for i in 0..batch.len() {
                 for (u, rows) in self.uniques.iter_mut().zip(&mut dup_rows) {
                     if let Some(d) = tuple_digest(hasher, batch, i, &u.idx) {
@@ -747,19 +824,7 @@ pub(crate) fn light_scan(
     {
         return Ok(None);
     }
-    let Some(pk) = scan.columns.index(&e.columns[e.pk[0]]) else {
-        return Ok(None);
-    };
-    let column = scan.target.columns[pk].name.clone();
-    let mut keys: Vec<String> = e.sample.keys().filter_map(|k| single_key(k)).collect();
-    keys.sort();
-    let filters: Option<Vec<String>> = keys
-        .chunks(KEYS_PER_FETCH)
-        .map(|chunk| {
-            let refs: Vec<&str> = chunk.iter().map(String::as_str).collect();
-            source.key_filter(&column, &refs)
-        })
-        .collect();
+    let filters = scan.sample_filters(source);
     let (Some(filters), Some(rows)) = (filters, source.count_rows(&scan.target)?) else {
         return Ok(None);
     };
@@ -779,7 +844,10 @@ pub(crate) fn light_scan(
 /// Pass 1 over a whole table.
 ///
 /// The foreign keys in `children` whose parent is already filled are checked on the way (and
-/// marked `early`); the others are left to pass 2.
+/// marked `early`); the others are left to pass 2. When a database target can fetch rows by
+/// key, only the columns pass 1 needs are read ([`TableScan::projection`]: the unmasked
+/// columns of a masked table are most of its bytes) and the sampled rows are fetched whole
+/// afterwards, by primary key, for the sample comparison.
 pub(crate) fn scan_table(
     scan: &mut TableScan<'_>,
     source: &mut dyn Source,
@@ -788,9 +856,19 @@ pub(crate) fn scan_table(
     children: &mut [ChildKey],
     anys: &[Option<&Bloom>],
 ) -> datamask_core::Result<u64> {
-    let target = scan.target.clone();
     for k in children.iter_mut() {
         k.early = parents[k.parent].filled;
+    }
+    let fetch = scan
+        .projection(parents, children, anys)
+        .and_then(|keep| Some((keep, scan.sample_filters(source)?)));
+    let mut target = scan.target.clone();
+    if let Some((keep, _)) = &fetch {
+        target.columns = keep
+            .iter()
+            .map(|&t| scan.target.columns[t].clone())
+            .collect();
+        scan.samples = false;
     }
     let child_idx: Vec<Option<Vec<usize>>> = children
         .iter()
@@ -802,7 +880,13 @@ pub(crate) fn scan_table(
                 .filter(|_| k.early)
         })
         .collect();
-    for_each_batch(source, &target, batch_size, |batch, first| {
+    let width = scan.target.columns.len();
+    let rows = for_each_batch(source, &target, batch_size, |batch, first| {
+        let batch = match &fetch {
+            Some((keep, _)) => widen(batch, keep, width),
+            None => batch,
+        };
+        let batch = &batch;
         scan.observe(batch, first, parents, anys);
         for (k, idx) in children.iter_mut().zip(&child_idx) {
             let Some(idx) = idx else { continue };
@@ -812,5 +896,36 @@ pub(crate) fn scan_table(
                 });
             }
         }
-    })
+    })?;
+    if let Some((_, filters)) = fetch {
+        scan.samples = true;
+        let whole = scan.target.clone();
+        for filter in filters {
+            let read = ReadOptions {
+                batch_size,
+                filter: Some(filter),
+            };
+            for batch in source.read(&whole, &read)? {
+                scan.observe_samples(&batch?);
+            }
+        }
+    }
+    Ok(rows)
+}
+
+/// A batch of the projected columns `keep` back in the table's shape (`width` columns), NULL
+/// in the columns left out (pass 1 does not look at them).
+fn widen(batch: Batch, keep: &[usize], width: usize) -> Batch {
+    let rows = batch.len();
+    let mut columns: Vec<Vec<datamask_core::Value>> = Vec::with_capacity(width);
+    let mut read = batch.columns.into_iter();
+    let mut next = keep.iter().peekable();
+    for t in 0..width {
+        if next.next_if(|&&k| k == t).is_some() {
+            columns.push(read.next().unwrap_or_default());
+        } else {
+            columns.push(vec![datamask_core::Value::Null; rows]);
+        }
+    }
+    Batch { columns }
 }
