@@ -350,13 +350,29 @@ impl<'a> TableScan<'a> {
         }
     }
 
-    /// Compares the sampled rows among `batch` (rows fetched by key; labels come from the
-    /// public primary key, so their position does not matter).
-    fn observe_samples(&mut self, batch: &Batch) {
-        for i in 0..batch.len() {
-            let key = self.key(batch, i, 0);
-            self.sample_row(batch, i, 0, &key);
+    /// Reads the sampled rows whole, by key ([`TableScan::sample_filters`]), and compares
+    /// them (labels come from the public primary key, so their position does not matter).
+    fn fetch_samples(
+        &mut self,
+        source: &mut dyn Source,
+        filters: Vec<String>,
+        batch_size: usize,
+    ) -> datamask_core::Result<()> {
+        let whole = self.target.clone();
+        for filter in filters {
+            let read = ReadOptions {
+                batch_size,
+                filter: Some(filter),
+            };
+            for batch in source.read(&whole, &read)? {
+                let batch = batch?;
+                for i in 0..batch.len() {
+                    let key = self.key(&batch, i, 0);
+                    self.sample_row(&batch, i, 0, &key);
+                }
+            }
         }
+        Ok(())
     }
 
     /// The target columns pass 1 reads when the sampled rows can be fetched apart: the primary
@@ -828,16 +844,7 @@ pub(crate) fn light_scan(
     let (Some(filters), Some(rows)) = (filters, source.count_rows(&scan.target)?) else {
         return Ok(None);
     };
-    let target = scan.target.clone();
-    for filter in filters {
-        let read = ReadOptions {
-            batch_size,
-            filter: Some(filter),
-        };
-        for batch in source.read(&target, &read)? {
-            scan.observe(&batch?, 0, parents, anys);
-        }
-    }
+    scan.fetch_samples(source, filters, batch_size)?;
     Ok(Some(rows))
 }
 
@@ -899,16 +906,7 @@ pub(crate) fn scan_table(
     })?;
     if let Some((_, filters)) = fetch {
         scan.samples = true;
-        let whole = scan.target.clone();
-        for filter in filters {
-            let read = ReadOptions {
-                batch_size,
-                filter: Some(filter),
-            };
-            for batch in source.read(&whole, &read)? {
-                scan.observe_samples(&batch?);
-            }
-        }
+        scan.fetch_samples(source, filters, batch_size)?;
     }
     Ok(rows)
 }
