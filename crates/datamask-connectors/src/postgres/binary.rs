@@ -13,7 +13,7 @@
 //! sends that batch and the rest of the table as text COPY, where the server's input function
 //! decides exactly as before.
 
-use super::types::oid;
+use super::types::{classify, oid, Wire};
 use chrono::{NaiveDate, NaiveDateTime, Timelike};
 use datamask_core::Value;
 
@@ -22,50 +22,15 @@ pub const HEADER: &[u8; 19] = b"PGCOPY\n\xff\r\n\0\0\0\0\0\0\0\0\0";
 /// The end-of-data marker: a field count of -1.
 pub const TRAILER: &[u8; 2] = &(-1i16).to_be_bytes();
 
-/// How a column of the target is sent in binary; `None` from [`Kind::of`] means the column's
-/// type is sent as text only (and so is its whole table).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    Bool,
-    Int2,
-    Int4,
-    Int8,
-    Float4,
-    Float8,
-    /// text, varchar, bpchar and json: the UTF-8 bytes.
-    Text,
-    /// jsonb: a version byte, then the JSON text.
-    Jsonb,
-    Numeric,
-    Bytea,
-    Date,
-    Time,
-    Timestamp,
-    TimestampTz,
-    Uuid,
-}
-
-impl Kind {
-    /// The binary form of a column whose base type (domains resolved) is `type_oid`.
-    pub fn of(type_oid: u32) -> Option<Kind> {
-        Some(match type_oid {
-            oid::BOOL => Kind::Bool,
-            oid::INT2 => Kind::Int2,
-            oid::INT4 => Kind::Int4,
-            oid::INT8 => Kind::Int8,
-            oid::FLOAT4 => Kind::Float4,
-            oid::FLOAT8 => Kind::Float8,
-            oid::TEXT | oid::VARCHAR | oid::BPCHAR | oid::JSON => Kind::Text,
-            oid::JSONB => Kind::Jsonb,
-            oid::NUMERIC => Kind::Numeric,
-            oid::BYTEA => Kind::Bytea,
-            oid::DATE => Kind::Date,
-            oid::TIME => Kind::Time,
-            oid::TIMESTAMP => Kind::Timestamp,
-            oid::TIMESTAMPTZ => Kind::TimestampTz,
-            oid::UUID => Kind::Uuid,
-            _ => return None,
-        })
+/// How a column of the target is sent in binary: its [`Wire`] form (the one binary COPY
+/// output uses, with `numeric` in its own binary form rather than as text), or `None` when its
+/// type is sent as text only (and so is its whole table). `name` is left to text: its
+/// receive function refuses what its input function truncates.
+pub fn wire_of(type_oid: u32) -> Option<Wire> {
+    match classify(type_oid, -1).1 {
+        Wire::Cast => None,
+        _ if type_oid == oid::NAME => None,
+        wire => Some(wire),
     }
 }
 
@@ -76,60 +41,60 @@ pub struct Incompatible;
 /// Appends one row: the field count, then each field's length and bytes (`-1` for NULL).
 pub fn encode_row<'v>(
     out: &mut Vec<u8>,
-    fields: impl ExactSizeIterator<Item = (Kind, &'v Value)>,
+    fields: impl ExactSizeIterator<Item = (Wire, &'v Value)>,
 ) -> Result<(), Incompatible> {
     let count = i16::try_from(fields.len()).map_err(|_| Incompatible)?;
     out.extend_from_slice(&count.to_be_bytes());
-    for (kind, value) in fields {
+    for (wire, value) in fields {
         if matches!(value, Value::Null) {
             out.extend_from_slice(&(-1i32).to_be_bytes());
             continue;
         }
         let at = out.len();
         out.extend_from_slice(&[0; 4]);
-        encode_value(out, kind, value)?;
+        encode_value(out, wire, value)?;
         let len = i32::try_from(out.len() - at - 4).map_err(|_| Incompatible)?;
         out[at..at + 4].copy_from_slice(&len.to_be_bytes());
     }
     Ok(())
 }
 
-/// Appends the binary form of a non-NULL `value` for a column of `kind`.
-fn encode_value(out: &mut Vec<u8>, kind: Kind, value: &Value) -> Result<(), Incompatible> {
-    match (kind, value) {
-        (Kind::Bool, Value::Bool(b)) => out.push(u8::from(*b)),
-        (Kind::Int2, v) => out.extend_from_slice(&int::<i16>(v)?.to_be_bytes()),
-        (Kind::Int4, v) => out.extend_from_slice(&int::<i32>(v)?.to_be_bytes()),
-        (Kind::Int8, v) => out.extend_from_slice(&int::<i64>(v)?.to_be_bytes()),
-        (Kind::Float8, Value::Float(f)) => out.extend_from_slice(&f.to_be_bytes()),
+/// Appends the binary form of a non-NULL `value` for a column of `wire` form.
+fn encode_value(out: &mut Vec<u8>, wire: Wire, value: &Value) -> Result<(), Incompatible> {
+    match (wire, value) {
+        (Wire::Bool, Value::Bool(b)) => out.push(u8::from(*b)),
+        (Wire::Int2, v) => out.extend_from_slice(&int::<i16>(v)?.to_be_bytes()),
+        (Wire::Int4, v) => out.extend_from_slice(&int::<i32>(v)?.to_be_bytes()),
+        (Wire::Int8, v) => out.extend_from_slice(&int::<i64>(v)?.to_be_bytes()),
+        (Wire::Float8, Value::Float(f)) => out.extend_from_slice(&f.to_be_bytes()),
         // Only floats a `real` holds exactly: rounding here could differ from the server's
         // rounding of the decimal text.
-        (Kind::Float4, Value::Float(f)) if f.is_nan() || f64::from(*f as f32) == *f => {
+        (Wire::Float4, Value::Float(f)) if f.is_nan() || f64::from(*f as f32) == *f => {
             out.extend_from_slice(&(*f as f32).to_be_bytes())
         }
-        (Kind::Text, Value::Text(s) | Value::Decimal(s) | Value::Json(s)) => {
+        (Wire::Text | Wire::Json, Value::Text(s) | Value::Decimal(s) | Value::Json(s)) => {
             out.extend_from_slice(s.as_bytes())
         }
-        (Kind::Jsonb, Value::Json(s) | Value::Text(s)) => {
+        (Wire::Jsonb, Value::Json(s) | Value::Text(s)) => {
             out.push(1);
             out.extend_from_slice(s.as_bytes());
         }
-        (Kind::Numeric, Value::Decimal(s)) => numeric(out, s)?,
-        (Kind::Numeric, Value::Int(i)) => numeric(out, &i.to_string())?,
-        (Kind::Numeric, Value::UInt(u)) => numeric(out, &u.to_string())?,
-        (Kind::Bytea, Value::Bytes(b)) => out.extend_from_slice(b),
-        (Kind::Date, Value::Date(d)) => {
+        (Wire::Numeric, Value::Decimal(s)) => numeric(out, s)?,
+        (Wire::Numeric, Value::Int(i)) => numeric(out, &i.to_string())?,
+        (Wire::Numeric, Value::UInt(u)) => numeric(out, &u.to_string())?,
+        (Wire::Bytea, Value::Bytes(b)) => out.extend_from_slice(b),
+        (Wire::Date, Value::Date(d)) => {
             let days = d.signed_duration_since(epoch()).num_days();
             out.extend_from_slice(&i32::try_from(days).map_err(|_| Incompatible)?.to_be_bytes());
         }
-        (Kind::Time, Value::Time(t)) => {
+        (Wire::Time, Value::Time(t)) => {
             let micros = i64::from(t.num_seconds_from_midnight()) * 1_000_000
                 + i64::from(sub_micros(t.nanosecond()));
             out.extend_from_slice(&micros.to_be_bytes());
         }
-        (Kind::Timestamp, Value::Timestamp(ts)) => timestamp(out, ts)?,
-        (Kind::TimestampTz, Value::TimestampTz(ts)) => timestamp(out, &ts.naive_utc())?,
-        (Kind::Uuid, Value::Uuid(u)) => out.extend_from_slice(u),
+        (Wire::Timestamp, Value::Timestamp(ts)) => timestamp(out, ts)?,
+        (Wire::TimestampTz, Value::TimestampTz(ts)) => timestamp(out, &ts.naive_utc())?,
+        (Wire::Uuid, Value::Uuid(u)) => out.extend_from_slice(u),
         _ => return Err(Incompatible),
     }
     Ok(())
@@ -272,7 +237,7 @@ mod tests {
         let mut out = Vec::new();
         encode_value(
             &mut out,
-            Kind::Date,
+            Wire::Date,
             &Value::Date(epoch().pred_opt().unwrap()),
         )
         .unwrap();
@@ -282,14 +247,14 @@ mod tests {
             .and_hms_nano_opt(0, 0, 1, 2_999)
             .unwrap();
         out.clear();
-        encode_value(&mut out, Kind::Timestamp, &Value::Timestamp(ts)).unwrap();
+        encode_value(&mut out, Wire::Timestamp, &Value::Timestamp(ts)).unwrap();
         assert_eq!(out, (86_400_000_000i64 + 1_000_002).to_be_bytes());
         out.clear();
         let before = NaiveDate::from_ymd_opt(1999, 12, 31)
             .unwrap()
             .and_hms_micro_opt(23, 59, 59, 999_999)
             .unwrap();
-        encode_value(&mut out, Kind::Timestamp, &Value::Timestamp(before)).unwrap();
+        encode_value(&mut out, Wire::Timestamp, &Value::Timestamp(before)).unwrap();
         assert_eq!(out, (-1i64).to_be_bytes());
     }
 
@@ -297,39 +262,48 @@ mod tests {
     fn only_the_columns_own_variant_is_encoded() {
         let mut out = Vec::new();
         let cases = [
-            (Kind::Int4, Value::Int(1 << 40)),
-            (Kind::Int2, Value::UInt(70_000)),
-            (Kind::Int8, Value::UInt(u64::MAX)),
-            (Kind::Int8, Value::text("42")),
-            (Kind::Date, Value::text("2024-01-05")),
+            (Wire::Int4, Value::Int(1 << 40)),
+            (Wire::Int2, Value::UInt(70_000)),
+            (Wire::Int8, Value::UInt(u64::MAX)),
+            (Wire::Int8, Value::text("42")),
+            (Wire::Date, Value::text("2024-01-05")),
             (
-                Kind::TimestampTz,
+                Wire::TimestampTz,
                 Value::Timestamp(epoch().and_hms_opt(0, 0, 0).unwrap()),
             ),
-            (Kind::Text, Value::Int(5)),
-            (Kind::Bytea, Value::text("\\x00")),
-            (Kind::Float4, Value::Float(0.1)),
-            (Kind::Float8, Value::Int(1)),
-            (Kind::Numeric, Value::Float(1.5)),
+            (Wire::Text, Value::Int(5)),
+            (Wire::Bytea, Value::text("\\x00")),
+            (Wire::Float4, Value::Float(0.1)),
+            (Wire::Float8, Value::Int(1)),
+            (Wire::Numeric, Value::Float(1.5)),
         ];
-        for (kind, value) in cases {
+        for (wire, value) in cases {
             assert_eq!(
-                encode_value(&mut out, kind, &value),
+                encode_value(&mut out, wire, &value),
                 Err(Incompatible),
-                "{kind:?} {value:?}"
+                "{wire:?} {value:?}"
             );
         }
-        encode_value(&mut out, Kind::Float4, &Value::Float(0.5)).unwrap();
-        encode_value(&mut out, Kind::Int2, &Value::Int(-32768)).unwrap();
-        encode_value(&mut out, Kind::Numeric, &Value::Int(-42)).unwrap();
+        encode_value(&mut out, Wire::Float4, &Value::Float(0.5)).unwrap();
+        encode_value(&mut out, Wire::Int2, &Value::Int(-32768)).unwrap();
+        encode_value(&mut out, Wire::Numeric, &Value::Int(-42)).unwrap();
+    }
+
+    #[test]
+    fn columns_without_a_binary_form_are_sent_as_text() {
+        assert_eq!(wire_of(oid::INT8), Some(Wire::Int8));
+        assert_eq!(wire_of(oid::NUMERIC), Some(Wire::Numeric));
+        assert_eq!(wire_of(oid::VARCHAR), Some(Wire::Text));
+        assert_eq!(wire_of(oid::NAME), None);
+        assert_eq!(wire_of(1186), None, "interval");
     }
 
     #[test]
     fn rows_carry_counts_lengths_and_nulls() {
         let mut out = Vec::new();
         let values = [Value::Int(7), Value::Null, Value::text("ab")];
-        let kinds = [Kind::Int4, Kind::Text, Kind::Text];
-        encode_row(&mut out, kinds.into_iter().zip(values.iter())).unwrap();
+        let wires = [Wire::Int4, Wire::Text, Wire::Text];
+        encode_row(&mut out, wires.into_iter().zip(values.iter())).unwrap();
         let mut expected = vec![0, 3, 0, 0, 0, 4, 0, 0, 0, 7];
         expected.extend_from_slice(&(-1i32).to_be_bytes());
         expected.extend_from_slice(&[0, 0, 0, 2, b'a', b'b']);

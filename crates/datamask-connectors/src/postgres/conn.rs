@@ -88,16 +88,8 @@ impl Target {
         &self,
     ) -> std::result::Result<tokio_postgres::Client, postgres::Error> {
         match &self.tls {
-            Some(tls) => {
-                let (client, connection) = self.config.connect(tls.clone()).await?;
-                tokio::spawn(connection);
-                Ok(client)
-            }
-            None => {
-                let (client, connection) = self.config.connect(NoTls).await?;
-                tokio::spawn(connection);
-                Ok(client)
-            }
+            Some(tls) => spawn_connected(&self.config, tls.clone()).await,
+            None => spawn_connected(&self.config, NoTls).await,
         }
     }
 
@@ -132,6 +124,20 @@ impl Target {
             && ports(&self.config) == ports(&other.config)
             && self.dbname() == other.dbname()
     }
+}
+
+/// Connects with `tls` and runs the connection as a task of the current runtime.
+async fn spawn_connected<T>(
+    config: &Config,
+    tls: T,
+) -> std::result::Result<tokio_postgres::Client, postgres::Error>
+where
+    T: tokio_postgres::tls::MakeTlsConnect<tokio_postgres::Socket>,
+    T::Stream: Send + 'static,
+{
+    let (client, connection) = config.connect(tls).await?;
+    tokio::spawn(connection);
+    Ok(client)
 }
 
 fn ports(config: &Config) -> Vec<u16> {

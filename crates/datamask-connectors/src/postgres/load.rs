@@ -8,9 +8,9 @@
 //! gives it back when the table is finished. It also takes the protocol work (framing,
 //! socket writes) off the engine's thread.
 
-use super::binary::{self, Incompatible, Kind};
+use super::binary::{self, Incompatible};
 use super::conn::{describe, KIND};
-use super::types::encode_text;
+use super::types::{encode_text, Wire};
 use datamask_core::{Batch, Error, Result, TableWriter};
 use postgres::{Client, CopyInWriter};
 use std::io::Write;
@@ -29,8 +29,9 @@ pub(super) struct Load {
     pub positions: Vec<usize>,
     /// Columns in a batch.
     pub width: usize,
-    /// The binary form of each loaded column; `None` when one of them has none.
-    pub kinds: Option<Vec<Kind>>,
+    /// The binary form of each loaded column; `None` when one of them has none, and once the
+    /// table has switched to text.
+    pub wires: Option<Vec<Wire>>,
 }
 
 /// A batch's rows, encoded, for the loader thread.
@@ -60,7 +61,7 @@ pub(super) fn start<'a>(
         display: load.display.clone(),
         copy: load.copy.clone(),
     };
-    let binary = load.kinds.is_some();
+    let binary = load.wires.is_some();
     let handle = std::thread::Builder::new()
         .name(format!("pg-load-{}", load.table))
         .spawn(move || loader.run(client, binary, &rx, &ready_tx))
@@ -70,8 +71,7 @@ pub(super) fn start<'a>(
         tx: Some(tx),
         handle: Some(handle),
         load,
-        buf: Vec::new(),
-        text: String::new(),
+        capacity: 0,
     };
     match ready_rx.recv() {
         Ok(true) => Ok(Box::new(writer)),
@@ -89,10 +89,9 @@ struct PgTableWriter<'a> {
     slot: &'a mut Option<Client>,
     tx: Option<SyncSender<Message>>,
     handle: Option<JoinHandle<(Client, Result<()>)>>,
-    /// `kinds` becomes `None` once the table has switched to text.
     load: Load,
-    buf: Vec<u8>,
-    text: String,
+    /// The size of the last batch sent, to size the next one's buffer.
+    capacity: usize,
 }
 
 impl PgTableWriter<'_> {
@@ -114,32 +113,28 @@ impl PgTableWriter<'_> {
         }
     }
 
-    /// The batch in binary, or `Incompatible` when a value has no binary form for its column.
-    fn encode_binary(&mut self, batch: &Batch, kinds: &[Kind]) -> Result<(), Incompatible> {
-        self.buf.clear();
-        for r in 0..batch.len() {
-            let fields = self
-                .load
-                .positions
-                .iter()
-                .zip(kinds)
-                .map(|(&i, &kind)| (kind, &batch.columns[i][r]));
-            binary::encode_row(&mut self.buf, fields)?;
+    /// The batch in binary while its values allow, else (and for the rest of the table) in
+    /// text; true for binary.
+    fn encode(&mut self, batch: &Batch) -> (bool, Vec<u8>) {
+        let positions = &self.load.positions;
+        if let Some(wires) = &self.load.wires {
+            let mut out = Vec::with_capacity(self.capacity);
+            if encode_binary(&mut out, batch, positions, wires).is_ok() {
+                return (true, out);
+            }
+            self.load.wires = None;
         }
-        Ok(())
-    }
-
-    fn encode_text(&mut self, batch: &Batch) {
-        self.text.clear();
+        let mut out = String::with_capacity(self.capacity);
         for r in 0..batch.len() {
             for (k, &i) in self.load.positions.iter().enumerate() {
                 if k > 0 {
-                    self.text.push('\t');
+                    out.push('\t');
                 }
-                encode_text(&mut self.text, &batch.columns[i][r]);
+                encode_text(&mut out, &batch.columns[i][r]);
             }
-            self.text.push('\n');
+            out.push('\n');
         }
+        (false, out.into_bytes())
     }
 
     fn send(&mut self, message: Message) -> Result<()> {
@@ -166,25 +161,8 @@ impl TableWriter for PgTableWriter<'_> {
                 self.load.width
             )));
         }
-        let kinds = self.load.kinds.take();
-        let binary = match kinds {
-            Some(kinds) => {
-                let ok = self.encode_binary(batch, &kinds).is_ok();
-                if ok {
-                    self.load.kinds = Some(kinds);
-                }
-                ok
-            }
-            None => false,
-        };
-        let data = if binary {
-            let capacity = self.buf.capacity();
-            std::mem::replace(&mut self.buf, Vec::with_capacity(capacity))
-        } else {
-            self.encode_text(batch);
-            let capacity = self.text.capacity();
-            std::mem::replace(&mut self.text, String::with_capacity(capacity)).into_bytes()
-        };
+        let (binary, data) = self.encode(batch);
+        self.capacity = data.len();
         self.send(Message::Rows {
             binary,
             data,
@@ -204,6 +182,23 @@ impl Drop for PgTableWriter<'_> {
     fn drop(&mut self) {
         let _ = self.join();
     }
+}
+
+/// Appends `batch` in binary, or stops at the first value without a binary form for its column.
+fn encode_binary(
+    out: &mut Vec<u8>,
+    batch: &Batch,
+    positions: &[usize],
+    wires: &[Wire],
+) -> Result<(), Incompatible> {
+    for r in 0..batch.len() {
+        let fields = positions
+            .iter()
+            .zip(wires)
+            .map(|(&i, &wire)| (wire, &batch.columns[i][r]));
+        binary::encode_row(out, fields)?;
+    }
+    Ok(())
 }
 
 /// The loader thread's side.

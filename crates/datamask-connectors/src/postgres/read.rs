@@ -444,6 +444,16 @@ struct Step {
     state: State,
 }
 
+impl Step {
+    /// Everything from `consumed` on waits for more data.
+    fn more(consumed: usize) -> Step {
+        Step {
+            consumed,
+            state: State::More,
+        }
+    }
+}
+
 enum State {
     More,
     /// The end marker was read.
@@ -497,10 +507,7 @@ impl<'r> Parser<'r> {
         let mut at = 0;
         if !self.header_done {
             let Some(header) = data.get(..19) else {
-                return Ok(Step {
-                    consumed: 0,
-                    state: State::More,
-                });
+                return Ok(Step::more(0));
             };
             if &header[..11] != SIGNATURE {
                 return Err(self.reader.malformed("not a binary COPY stream"));
@@ -508,10 +515,7 @@ impl<'r> Parser<'r> {
             let extension = u32::from_be_bytes(header[15..19].try_into().expect("4 bytes"));
             let end = 19 + extension as usize;
             if data.len() < end {
-                return Ok(Step {
-                    consumed: 0,
-                    state: State::More,
-                });
+                return Ok(Step::more(0));
             }
             at = end;
             self.header_done = true;
@@ -519,10 +523,7 @@ impl<'r> Parser<'r> {
         let width = self.reader.wires.len();
         loop {
             let Some(count) = data.get(at..at + 2) else {
-                return Ok(Step {
-                    consumed: at,
-                    state: State::More,
-                });
+                return Ok(Step::more(at));
             };
             let count = i16::from_be_bytes([count[0], count[1]]);
             if count == -1 {
@@ -541,10 +542,7 @@ impl<'r> Parser<'r> {
             let mut pos = at + 2;
             for _ in 0..width {
                 let Some(len) = data.get(pos..pos + 4) else {
-                    return Ok(Step {
-                        consumed: at,
-                        state: State::More,
-                    });
+                    return Ok(Step::more(at));
                 };
                 let len = i32::from_be_bytes(len.try_into().expect("4 bytes"));
                 pos += 4;
@@ -554,10 +552,7 @@ impl<'r> Parser<'r> {
                 }
             }
             if pos > data.len() {
-                return Ok(Step {
-                    consumed: at,
-                    state: State::More,
-                });
+                return Ok(Step::more(at));
             }
             self.row += 1;
             self.decode_row(data)?;

@@ -34,7 +34,8 @@ pub mod oid {
     pub const JSONB: u32 = 3802;
 }
 
-/// How a column travels in binary COPY output.
+/// How a column travels in binary COPY: read from COPY output (see [`decode`]) and written
+/// to COPY input (see `binary.rs`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Wire {
     Bool,
@@ -45,7 +46,8 @@ pub enum Wire {
     Float8,
     /// UTF-8 text (text, varchar, bpchar, name).
     Text,
-    /// numeric, selected as `::text` and kept exact as a decimal string.
+    /// numeric: read as `::text` and kept exact as a decimal string; written in numeric's
+    /// binary form.
     Numeric,
     Json,
     /// jsonb: a version byte, then the JSON text.

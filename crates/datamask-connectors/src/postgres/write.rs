@@ -1,13 +1,13 @@
 //! The PostgreSQL sink: one transaction, binary or text `COPY ... FROM STDIN`, keys last.
 
-use super::binary::Kind;
+use super::binary;
 use super::conn::{
     describe, qualified, quote_ident, quote_list, split_name, sqlstate, Target, KIND,
 };
 use super::dump::{self, SchemaScript};
 use super::introspect;
 use super::load;
-use super::types::{native_equivalent, pg_type};
+use super::types::{native_equivalent, pg_type, Wire};
 use crate::FileOptions;
 use datamask_core::{Column, DataType, Error, Result, Sink, TableSchema, TableWriter};
 use postgres::error::SqlState;
@@ -330,7 +330,7 @@ fn loaded_columns(
     let mut loaded = Loaded {
         positions: Vec::new(),
         names: Vec::new(),
-        kinds: Some(Vec::new()),
+        wires: Some(Vec::new()),
     };
     for (i, column) in table.columns.iter().enumerate() {
         match rows.iter().find(|r| r.get::<_, String>(0) == column.name) {
@@ -339,10 +339,10 @@ fn loaded_columns(
                 loaded.positions.push(i);
                 loaded.names.push(column.name.clone());
                 let (base, _) = introspect::resolve_domain(&domains, r.get(2), -1);
-                let kind = Kind::of(base);
-                loaded.kinds = loaded.kinds.zip(kind).map(|(mut k, kind)| {
-                    k.push(kind);
-                    k
+                let wire = binary::wire_of(base);
+                loaded.wires = loaded.wires.zip(wire).map(|(mut w, wire)| {
+                    w.push(wire);
+                    w
                 });
             }
             None => {
@@ -357,7 +357,7 @@ fn loaded_columns(
         }
     }
     if loaded.names.is_empty() {
-        loaded.kinds = None;
+        loaded.wires = None;
     }
     Ok(loaded)
 }
@@ -366,7 +366,7 @@ fn loaded_columns(
 struct Loaded {
     positions: Vec<usize>,
     names: Vec<String>,
-    kinds: Option<Vec<Kind>>,
+    wires: Option<Vec<Wire>>,
 }
 
 /// Connects, creating the database through the `postgres` (or `template1`) maintenance
@@ -698,7 +698,7 @@ impl PgSink {
                 copy,
                 positions: loaded.positions,
                 width: table.columns.len(),
-                kinds: loaded.kinds,
+                wires: loaded.wires,
             },
         )
     }
