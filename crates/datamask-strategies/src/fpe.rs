@@ -81,6 +81,9 @@ struct Fpe {
     /// The alphabet classes; a character's numeral is its index in its class.
     classes: Vec<Vec<char>>,
     keep: Vec<char>,
+    /// `class_of` for every ASCII character, looked up instead of searched (a search through
+    /// the classes per character was a tenth of this strategy's time).
+    ascii: [Option<(usize, u16)>; 128],
     /// The integers the column accepts (type width, unsigned, range checks): cycle walking
     /// stays inside, so a masked `INT` id is still an `INT`.
     int_range: Option<(i128, i128)>,
@@ -114,18 +117,29 @@ fn build(opts: &Options, ctx: &BuildCtx<'_>) -> Result<Box<dyn Strategy>, String
     if opts.get("characters").is_some() && opts.str_or("alphabet", "digits") != "custom" {
         return Err("option `characters` only applies with `alphabet: custom`".into());
     }
-    Ok(Box::new(Fpe {
+    let mut fpe = Fpe {
         prf: ctx.prf.clone(),
         key: ctx.prf.cipher_key("fpe"),
         ff1: Ff1::new(&ctx.prf.cipher_key("fpe")),
         classes,
         keep: opts.str_or("keep", "").chars().collect(),
+        ascii: [None; 128],
         int_range: ctx.column.int_range(),
-    }))
+    };
+    fpe.ascii = std::array::from_fn(|b| fpe.search_class(char::from(b as u8)));
+    Ok(Box::new(fpe))
 }
 
 impl Fpe {
+    /// The class of `c` and its numeral there; `None` for characters kept as they are.
     fn class_of(&self, c: char) -> Option<(usize, u16)> {
+        match self.ascii.get(c as usize) {
+            Some(known) => *known,
+            None => self.search_class(c),
+        }
+    }
+
+    fn search_class(&self, c: char) -> Option<(usize, u16)> {
         if self.keep.contains(&c) {
             return None;
         }
@@ -233,8 +247,9 @@ impl Fpe {
                 .iter()
                 .map(|p| classes[*p].expect("class").1)
                 .collect();
-            let mut tweak = shape_digest.to_vec();
-            tweak.push(ci as u8);
+            let mut tweak = [0u8; 33];
+            tweak[..32].copy_from_slice(&shape_digest);
+            tweak[32] = ci as u8;
             let enc = self.permute(ns, class.len() as u32, &tweak)?;
             for (p, d) in positions.iter().zip(enc) {
                 out[*p] = class[usize::from(d)];

@@ -22,6 +22,14 @@ use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::Mutex;
 use std::time::Instant;
 
+/// Rows per batch unless `--batch-size` says otherwise.
+///
+/// Small enough that a batch's cells stay in the processor's caches while it passes from the
+/// reader through the masking threads to the writer: on the 1 GB CSV benchmark 2048 rows took
+/// 7% less CPU than 8192 and half the memory (PostgreSQL copies: the same time, half the
+/// memory); 1024 was no faster again. Output never depends on it.
+pub const DEFAULT_BATCH_SIZE: usize = 2048;
+
 /// How to run.
 #[derive(Debug, Clone)]
 pub struct RunOptions {
@@ -51,7 +59,7 @@ impl Default for RunOptions {
         RunOptions {
             dry_run: false,
             replace_existing: false,
-            batch_size: 8192,
+            batch_size: DEFAULT_BATCH_SIZE,
             command: Vec::new(),
             jobs: cores(),
             actor: None,

@@ -14,7 +14,8 @@ pub struct Args {
 
 pub fn run(args: Args) -> Result<(), Failure> {
     let config = super::load_config(&args.config.config)?;
-    let mut source = engine::open_source(&config, 8192).map_err(Failure::user)?;
+    let mut source =
+        engine::open_source(&config, engine::DEFAULT_BATCH_SIZE).map_err(Failure::user)?;
     let (plan, _) = engine::plan(&config, source.as_mut()).map_err(Failure::user)?;
     match args.format {
         Format::Json => super::print_json(&plan),

@@ -21,7 +21,7 @@ pub struct Args {
     #[arg(long, short = 'y')]
     yes: bool,
     /// Rows per batch (output does not depend on it)
-    #[arg(long, default_value_t = 8192, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, default_value_t = engine::DEFAULT_BATCH_SIZE as u64, value_parser = clap::value_parser!(u64).range(1..))]
     batch_size: u64,
     /// Run even if the source schema changed since `datamask check --record`
     #[arg(long)]

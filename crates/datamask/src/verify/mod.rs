@@ -65,7 +65,7 @@ impl Default for VerifyOptions {
             all_columns: false,
             min_length: 6,
             memory_mb: 256,
-            batch_size: 8192,
+            batch_size: crate::engine::DEFAULT_BATCH_SIZE,
         }
     }
 }
