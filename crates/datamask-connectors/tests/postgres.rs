@@ -1321,29 +1321,19 @@ fn binary_and_text_loads_land_the_same_values() {
     let mut sink = open_sink(&dst.location(), &options).unwrap();
     // kinds_a: every batch has a binary form. kinds_b: the same rows after one whose date is
     // text (as from SQLite), which sends that batch and the rest of the table as text.
-    let a = kinds_table(&src, "public.kinds_a");
-    let mut w = sink.table(&a).unwrap();
-    w.write(&Batch::from_rows(
-        21,
-        vec![kinds_row(1, 0), kinds_row(2, 1)],
-    ))
-    .unwrap();
-    w.write(&Batch::from_rows(21, vec![kinds_row(3, 2)]))
-        .unwrap();
-    w.finish().unwrap();
-    let b = kinds_table(&src, "public.kinds_b");
-    let mut w = sink.table(&b).unwrap();
     let mut odd = kinds_row(0, 0);
     odd[15] = Value::text("2024-01-05");
-    w.write(&Batch::from_rows(21, vec![odd])).unwrap();
-    w.write(&Batch::from_rows(
-        21,
-        vec![kinds_row(1, 0), kinds_row(2, 1)],
-    ))
-    .unwrap();
-    w.write(&Batch::from_rows(21, vec![kinds_row(3, 2)]))
-        .unwrap();
-    w.finish().unwrap();
+    for (table, lead) in [("public.kinds_a", None), ("public.kinds_b", Some(odd))] {
+        let mut w = sink.table(&kinds_table(&src, table)).unwrap();
+        let batches = lead.map(|row| vec![row]).into_iter().chain([
+            vec![kinds_row(1, 0), kinds_row(2, 1)],
+            vec![kinds_row(3, 2)],
+        ]);
+        for rows in batches {
+            w.write(&Batch::from_rows(21, rows)).unwrap();
+        }
+        w.finish().unwrap();
+    }
     sink.commit().unwrap();
 
     let rows = |table: &str| -> Vec<String> {
