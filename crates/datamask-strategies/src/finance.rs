@@ -5,7 +5,7 @@
 //! BIN of their brand (the numbers payment providers document for testing), so a masked card
 //! can never be a real customer's card and still passes form validators.
 
-use crate::gen::{alnum_to_digits, digit_string, digits_of, group, luhn_digit, mod97, Gen};
+use crate::gen::{digit_string, digits_of, group, luhn_digit, mod97, Gen};
 use crate::locale;
 use datamask_core::strategy::{
     BuildCtx, Injectivity, OptionSpec, OptionType, OptionValue, Options, Strategy, StrategyInfo,
@@ -71,13 +71,12 @@ pub fn iban_valid(iban: &str) -> bool {
     if compact.len() != 4 + bban.len() || !compact.bytes().all(|b| b.is_ascii_alphanumeric()) {
         return false;
     }
-    let rearranged = format!("{}{}", &compact[4..], &compact[..4]);
-    mod97(&alnum_to_digits(&rearranged)) == 1
+    mod97(&[&compact[4..], &compact[..4]]) == 1
 }
 
 /// The two check digits for `country` + `bban`.
 fn iban_check(country: &str, bban: &str) -> u32 {
-    98 - mod97(&alnum_to_digits(&format!("{bban}{country}00")))
+    98 - mod97(&[bban, country, "00"])
 }
 
 /// The tri-state `formatted` option: `Some(b)` when given, `None` = follow the input.
@@ -188,7 +187,11 @@ impl Strategy for Iban {
                 check += 2;
             }
         }
-        let compact = format!("{country}{check:02}{bban}");
+        let mut compact = String::with_capacity(4 + bban.len());
+        compact.push_str(country);
+        compact.push(char::from(b'0' + (check / 10) as u8));
+        compact.push(char::from(b'0' + (check % 10) as u8));
+        compact.push_str(&bban);
         let spaced = self.formatted.unwrap_or_else(|| s.trim().contains(' '));
         Ok(Value::Text(if spaced {
             group(&compact, &[4; 9], " ")

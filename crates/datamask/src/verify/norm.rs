@@ -89,26 +89,28 @@ fn float(f: f64) -> String {
 /// A plain decimal literal (`-12.50`, `+3`, `0.50`) in shortest form (`-12.5`, `3`, `0.5`);
 /// borrowed when it already is.
 fn decimal(s: &str) -> Option<Norm<'_>> {
-    let first = *s.as_bytes().first()?;
-    if !(first.is_ascii_digit() || matches!(first, b'-' | b'+' | b'.')) {
-        return None;
-    }
-    let (neg, plus, digits) = match first {
+    let (neg, plus, digits) = match *s.as_bytes().first()? {
         b'-' => (true, false, &s[1..]),
         b'+' => (false, true, &s[1..]),
         _ => (false, false, s),
     };
-    let (int, frac, dot) = match digits.split_once('.') {
-        Some((i, f)) => (i, f, true),
-        None => (digits, "", false),
+    // One pass, out at the first byte that is neither a digit nor the first dot: most text
+    // (names, emails, codes) leaves at its first or second byte.
+    let mut dot = None;
+    for (i, b) in digits.bytes().enumerate() {
+        match b {
+            b'0'..=b'9' => {}
+            b'.' if dot.is_none() => dot = Some(i),
+            _ => return None,
+        }
+    }
+    let (int, frac) = match dot {
+        Some(i) => (&digits[..i], &digits[i + 1..]),
+        None => (digits, ""),
     };
-    let plain = |p: &str| p.bytes().all(|b| b.is_ascii_digit());
+    let dot = dot.is_some();
     // `0102` is a code (or hex), not the number 102: numbers are written without leading zeros.
-    if int.is_empty() && frac.is_empty()
-        || !plain(int)
-        || !plain(frac)
-        || int.len() > 1 && int.starts_with('0')
-    {
+    if int.is_empty() && frac.is_empty() || int.len() > 1 && int.starts_with('0') {
         return None;
     }
     let frac_trimmed = frac.trim_end_matches('0');
