@@ -107,45 +107,63 @@ impl Prf {
         h
     }
 
-    /// The hasher of `purpose` with `value`'s canonical encoding fed in. The encoding goes
-    /// straight into the hasher (no intermediate buffer): BLAKE3's output depends only on the
-    /// bytes, not on how they were split between updates.
+    /// The output of `purpose` with `value`'s canonical encoding fed in. BLAKE3's output
+    /// depends only on the bytes, not on how they were split between updates.
     ///
     /// The input is gathered on the stack and handed over in one update when it fits: an
-    /// update per piece (a few bytes each) cost more in copying than the hashing.
-    fn hasher_for(&self, purpose: &str, value: &Value) -> blake3::Hasher {
-        let mut h = blake3::Hasher::new_keyed(&self.key);
+    /// update per piece (a few bytes each) cost more in copying than the hashing. The hasher
+    /// (about 2 KB) is built and finished in one expression: bound to a variable, it was
+    /// copied whole once per value, which cost more than hashing a short value.
+    #[inline(always)]
+    fn output_for(&self, purpose: &str, value: &Value) -> blake3::OutputReader {
         let mut buf = [0u8; 256];
         let mut used = 0;
-        let mut spilled = false;
+        let mut fits = true;
         let mut feed = |bytes: &[u8]| {
-            if !spilled && used + bytes.len() <= buf.len() {
+            if fits && used + bytes.len() <= buf.len() {
                 buf[used..used + bytes.len()].copy_from_slice(bytes);
                 used += bytes.len();
-                return;
+            } else {
+                fits = false;
             }
-            if !spilled {
-                h.update(&buf[..used]);
-                spilled = true;
-            }
-            h.update(bytes);
         };
         feed(&(purpose.len() as u64).to_be_bytes());
         feed(purpose.as_bytes());
         value.feed_canonical(&mut feed);
-        if !spilled {
-            h.update(&buf[..used]);
+        if fits {
+            return blake3::Hasher::new_keyed(&self.key)
+                .update(&buf[..used])
+                .finalize_xof();
         }
-        h
+        let mut h = self.hasher(purpose);
+        value.feed_canonical(&mut |bytes| {
+            h.update(bytes);
+        });
+        h.finalize_xof()
     }
 
     /// 32 pseudo-random bytes for `value`.
     pub fn hash(&self, purpose: &str, value: &Value) -> [u8; 32] {
-        *self.hasher_for(purpose, value).finalize().as_bytes()
+        let mut out = [0u8; 32];
+        self.output_for(purpose, value).fill(&mut out);
+        out
     }
 
     /// 32 pseudo-random bytes for raw bytes (already canonical, e.g. an FPE tweak).
     pub fn hash_bytes(&self, purpose: &str, bytes: &[u8]) -> [u8; 32] {
+        let mut buf = [0u8; 256];
+        let len = (purpose.len() as u64).to_be_bytes();
+        let n = len.len() + purpose.len() + bytes.len();
+        if n <= buf.len() {
+            // One expression, as in `output_for`: no copy of the hasher.
+            buf[..8].copy_from_slice(&len);
+            buf[8..8 + purpose.len()].copy_from_slice(purpose.as_bytes());
+            buf[8 + purpose.len()..n].copy_from_slice(bytes);
+            return *blake3::Hasher::new_keyed(&self.key)
+                .update(&buf[..n])
+                .finalize()
+                .as_bytes();
+        }
         let mut h = self.hasher(purpose);
         h.update(bytes);
         *h.finalize().as_bytes()
@@ -153,7 +171,7 @@ impl Prf {
 
     /// Fills `out` with pseudo-random bytes for `value` (any length).
     pub fn fill(&self, purpose: &str, value: &Value, out: &mut [u8]) {
-        self.hasher_for(purpose, value).finalize_xof().fill(out);
+        self.output_for(purpose, value).fill(out);
     }
 
     /// A pseudo-random `u64` for `value`.
@@ -169,7 +187,7 @@ impl Prf {
 
     /// A stream of pseudo-random numbers for `value`, for strategies that make several choices.
     pub fn stream(&self, purpose: &str, value: &Value) -> PrfStream {
-        PrfStream::new(self.hasher_for(purpose, value).finalize_xof())
+        PrfStream::new(self.output_for(purpose, value))
     }
 
     /// A sub-key for a cipher (FPE), specific to `purpose` in this domain.
