@@ -237,7 +237,7 @@ impl Fpe {
 
     fn encrypt_text(&self, s: &str) -> Result<String, String> {
         if let Some(out) = self.encrypt_short_ascii(s) {
-            return out;
+            return Ok(out);
         }
         let chars: Vec<char> = s.chars().collect();
         let classes: Vec<Option<(usize, u16)>> = chars.iter().map(|c| self.class_of(*c)).collect();
@@ -277,7 +277,7 @@ impl Fpe {
     /// most [`SHORT`] characters whose classes are all ASCII and whose numeral strings FF1 takes
     /// whole. Everything stays on the stack; the general path built seven vectors per value,
     /// which cost twice the encryption itself. `None`: take the general path.
-    fn encrypt_short_ascii(&self, s: &str) -> Option<Result<String, String>> {
+    fn encrypt_short_ascii(&self, s: &str) -> Option<String> {
         let bytes = s.as_bytes();
         if bytes.len() > SHORT || !s.is_ascii() || !self.ascii_classes {
             return None;
@@ -331,7 +331,7 @@ impl Fpe {
             }
         }
         let text = std::str::from_utf8(&out[..bytes.len()]).expect("ASCII in, ASCII out");
-        Some(Ok(text.to_string()))
+        Some(text.to_string())
     }
 
     /// Encrypts the decimal digits of a magnitude, keeping the digit count, never producing a
