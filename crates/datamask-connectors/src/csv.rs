@@ -419,25 +419,26 @@ mod tests {
     fn invalid_utf8_names_line_and_field() {
         let dir = tempfile::tempdir().unwrap();
         let input = dir.path().join("customers.csv");
-        std::fs::write(&input, b"a,b\n1,2\n3,\xff\xfe\n").unwrap();
-        let err = read_all(&input, &FileOptions::default(), 10)
-            .unwrap_err()
-            .to_string();
-        assert!(
-            err.ends_with("customers.csv:3: invalid UTF-8 in field 2"),
-            "{err}"
-        );
-        assert!(!err.contains('\u{fffd}'));
-        // `é` cut in two by the delimiter: the record's bytes without delimiters are valid
-        // UTF-8, its fields are not.
-        std::fs::write(&input, b"a,b,c\n1,\xc3,\xa9\n").unwrap();
-        let err = read_all(&input, &FileOptions::default(), 10)
-            .unwrap_err()
-            .to_string();
-        assert!(
-            err.ends_with("customers.csv:2: invalid UTF-8 in field 2"),
-            "{err}"
-        );
+        // The second: `é` cut in two by the delimiter, so the record's bytes without
+        // delimiters are valid UTF-8 while its fields are not.
+        let cases: [(&[u8], &str); 2] = [
+            (
+                b"a,b\n1,2\n3,\xff\xfe\n",
+                "customers.csv:3: invalid UTF-8 in field 2",
+            ),
+            (
+                b"a,b,c\n1,\xc3,\xa9\n",
+                "customers.csv:2: invalid UTF-8 in field 2",
+            ),
+        ];
+        for (bytes, expected) in cases {
+            std::fs::write(&input, bytes).unwrap();
+            let err = read_all(&input, &FileOptions::default(), 10)
+                .unwrap_err()
+                .to_string();
+            assert!(err.ends_with(expected), "{err}");
+            assert!(!err.contains('\u{fffd}'));
+        }
         std::fs::write(&input, b"a,b\n\xc3\xa9,x\xe2\x82\xac\n").unwrap();
         let batches = read_all(&input, &FileOptions::default(), 10).unwrap();
         assert_eq!(batches[0].columns[0][0], Value::text("\u{e9}"));
