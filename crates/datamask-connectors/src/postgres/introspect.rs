@@ -325,6 +325,9 @@ pub(crate) fn table_names(
 
 /// A row-count estimate from the planner statistics (`pg_class.reltuples`, summed over the
 /// partitions of a partitioned table), or an exact `count(*)` for a table never analysed.
+///
+/// `pg_partition_tree` lists nothing for a table that is not partitioned, so the relation
+/// itself is asked for too (a partitioned parent holds no rows of its own and is left out).
 pub(crate) fn estimate_rows(
     client: &mut Client,
     target: &Target,
@@ -335,9 +338,12 @@ pub(crate) fn estimate_rows(
         .query_one(
             "SELECT pg_catalog.sum(GREATEST(c.reltuples, 0))::float8,
                     pg_catalog.bool_or(c.reltuples < 0)
-             FROM pg_catalog.pg_partition_tree($1::pg_catalog.oid::pg_catalog.regclass) t
-             JOIN pg_catalog.pg_class c ON c.oid = t.relid
-             WHERE t.isleaf",
+             FROM pg_catalog.pg_class c
+             WHERE c.relkind <> 'p'
+               AND (c.oid = $1 OR c.oid IN (
+                   SELECT t.relid
+                   FROM pg_catalog.pg_partition_tree($1::pg_catalog.oid::pg_catalog.regclass) t
+                   WHERE t.isleaf))",
             &[&meta.oid],
         )
         .map_err(err)?;
