@@ -51,6 +51,26 @@ impl Hasher {
         u128::from(h.finish128()).to_le_bytes()
     }
 
+    /// The keyed hash of a row `key` followed by `cells`, each length-prefixed (a NULL with a
+    /// length no value has), so no two rows share an encoding.
+    pub fn digest_row<S: AsRef<str>>(
+        &self,
+        key: &[u8],
+        cells: impl IntoIterator<Item = Option<S>>,
+    ) -> Digest {
+        let mut h = self.sip;
+        let mut field = |bytes: Option<&[u8]>| {
+            let len = bytes.map_or(u64::MAX, |b| b.len() as u64);
+            std::hash::Hasher::write(&mut h, &len.to_le_bytes());
+            std::hash::Hasher::write(&mut h, bytes.unwrap_or_default());
+        };
+        field(Some(key));
+        for cell in cells {
+            field(cell.as_ref().map(|c| c.as_ref().as_bytes()));
+        }
+        u128::from(h.finish128()).to_le_bytes()
+    }
+
     /// A 64-bit keyed hash of `bytes` (sample selection).
     pub fn rank(&self, bytes: &[u8]) -> u64 {
         let d = self.digest(bytes);
@@ -233,6 +253,25 @@ impl Drop for Bloom {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn row_digests_tell_cells_apart() {
+        let h = Hasher::new([7; 32]);
+        let d = |key: &[u8], cells: &[Option<&str>]| h.digest_row(key, cells.iter().copied());
+        let base = d(b"k1", &[Some("ab"), Some("c")]);
+        assert_eq!(base, d(b"k1", &[Some("ab"), Some("c")]));
+        for other in [
+            d(b"k2", &[Some("ab"), Some("c")]),
+            d(b"k1", &[Some("a"), Some("bc")]),
+            d(b"k1", &[Some("ab"), Some("")]),
+            d(b"k1", &[Some("ab"), None]),
+            d(b"k1", &[Some("ab")]),
+            d(b"k1ab", &[Some("c")]),
+        ] {
+            assert_ne!(base, other);
+        }
+        assert_ne!(d(b"k", &[None]), d(b"k", &[Some("")]));
+    }
 
     #[test]
     fn no_false_negatives_and_few_false_positives() {

@@ -7,14 +7,15 @@
 //! their row key, a bottom-k sample) for the determinism check.
 //!
 //! At the end of a run the collector is *quick* ([`Collector::new`] with `quick`): instead of
-//! the two filters it keeps, per masked column, the sum of the digests of its expected cells
-//! (a keyed multiset hash). The target side sums the same digests; equal sums prove every
-//! masked cell is what masking produces for its row (so no original value survived), without
-//! a filter lookup per value. Only when a sum differs does the verifier fall back to the full
-//! check, which re-reads the source to build the filters and name the rows.
+//! the two filters it keeps the sum of one digest per row over the row's key and all its
+//! expected masked cells (a keyed multiset hash). The target side sums the same digests; equal
+//! sums prove every masked cell is what masking produces for its row (so no original value
+//! survived), without a filter lookup per value and with one hash per row rather than per
+//! cell. Only when the sums differ does the verifier fall back to the full check, which
+//! re-reads the source to build the filters and name the rows and columns.
 
 use super::bloom::{Bloom, Budget, Digest, Hasher};
-use super::norm::{normalize, normalize_as};
+use super::norm::{normalize, normalize_as, Norm};
 use crate::plan::TablePlan;
 use datamask_core::{Batch, DataType, Value};
 use std::collections::{BinaryHeap, HashMap};
@@ -62,6 +63,16 @@ pub(crate) fn cell_digest(hasher: &Hasher, key: &[u8], value: &str) -> Digest {
     ])
 }
 
+/// Quick mode: the digest of one row's masked cells (`cells`, in the order of
+/// [`TableExpect::masked`], NULL as NULL) under its row `key`.
+pub(crate) fn masked_digest<'v>(
+    hasher: &Hasher,
+    key: &[u8],
+    cells: impl Iterator<Item = Option<Norm<'v>>>,
+) -> u128 {
+    u128::from_le_bytes(hasher.digest_row(key, cells))
+}
+
 /// One sampled row: its rank, key, and the digest of every column's masked value.
 #[derive(PartialEq, Eq, PartialOrd, Ord)]
 struct Sampled {
@@ -85,9 +96,10 @@ pub struct TableExpect {
     pub(crate) expected: Vec<Bloom>,
     /// With `all_columns`: the original values of every masked column (long enough to matter).
     pub(crate) any: Option<Bloom>,
-    /// Quick mode: per masked column, the wrapping sum of its expected cells' digests (the
-    /// filters above are then empty).
-    pub(crate) sums: Option<Vec<u128>>,
+    /// Quick mode, when something is masked: the wrapping sum of every row's
+    /// [`masked_digest`] (the filters above are then empty). `None` for a table with nothing
+    /// masked, whose target the quick check may not read at all.
+    pub(crate) sum: Option<u128>,
     /// Sampled rows by key.
     pub(crate) sample: HashMap<Vec<u8>, Vec<Option<Digest>>>,
 }
@@ -150,7 +162,7 @@ impl Collector {
                 expected: (0..filters).map(|_| bloom()).collect(),
                 any: (options.all_columns && !masked.is_empty())
                     .then(|| Bloom::new(expected_rows * masked.len(), budget)),
-                sums: quick.then(|| vec![0; masked.len()]),
+                sum: (quick && !masked.is_empty()).then_some(0),
                 masked,
                 sample: HashMap::new(),
             },
@@ -165,42 +177,53 @@ impl Collector {
             let types = &e.types;
             let norm = |c: usize| normalize_as(&masked.columns[c][i], &types[c]);
             let key = row_key(&e.pk, norm, e.rows + i as u64);
-            for (slot, &c) in e.masked.iter().enumerate() {
-                let Some(value) = originals
-                    .iter()
-                    .find(|(idx, _)| *idx == c)
-                    .and_then(|(_, v)| v.get(i))
-                else {
-                    continue;
-                };
-                // A NULL original can still mask to a value (`keep_null: false`,
-                // `name_fallback`): the expected cell is recorded either way.
-                if let Some(out) = normalize_as(&masked.columns[c][i], &e.types[c]) {
-                    let d = cell_digest(&self.hasher, &key, &out);
-                    match e.sums.as_mut() {
-                        Some(sums) => sums[slot] = sums[slot].wrapping_add(u128::from_le_bytes(d)),
-                        None => e.expected[slot].insert(&d),
-                    }
-                }
-                if e.sums.is_some() {
-                    continue; // quick: no filters of originals (never with `all_columns`)
-                }
-                let Some(original) = normalize_as(value, &e.types[c]) else {
-                    continue;
-                };
-                e.originals[slot].insert(&self.hasher.digest(original.as_bytes()));
-                if let Some(any) = e.any.as_mut() {
-                    match normalize(value) {
-                        Some(g) if g.chars().count() >= self.min_length => {
-                            any.insert(&self.hasher.digest(g.as_bytes()));
-                        }
-                        _ => {}
-                    }
-                }
+            if let Some(sum) = e.sum.as_mut() {
+                let d = masked_digest(&self.hasher, &key, e.masked.iter().map(|&c| norm(c)));
+                *sum = sum.wrapping_add(d);
+            } else {
+                self.filter_row(masked, originals, i, &key);
             }
             self.sample(masked, i, key);
         }
         self.expect.rows += masked.len() as u64;
+    }
+
+    /// Full mode: row `i`'s masked cells into the filters (the expected pair, the original
+    /// value and, with `all_columns`, the original among all masked columns').
+    fn filter_row(
+        &mut self,
+        masked: &Batch,
+        originals: &[(usize, Vec<Value>)],
+        i: usize,
+        key: &[u8],
+    ) {
+        let e = &mut self.expect;
+        for (slot, &c) in e.masked.iter().enumerate() {
+            let Some(value) = originals
+                .iter()
+                .find(|(idx, _)| *idx == c)
+                .and_then(|(_, v)| v.get(i))
+            else {
+                continue;
+            };
+            // A NULL original can still mask to a value (`keep_null: false`,
+            // `name_fallback`): the expected cell is recorded either way.
+            if let Some(out) = normalize_as(&masked.columns[c][i], &e.types[c]) {
+                e.expected[slot].insert(&cell_digest(&self.hasher, key, &out));
+            }
+            let Some(original) = normalize_as(value, &e.types[c]) else {
+                continue;
+            };
+            e.originals[slot].insert(&self.hasher.digest(original.as_bytes()));
+            if let Some(any) = e.any.as_mut() {
+                match normalize(value) {
+                    Some(g) if g.chars().count() >= self.min_length => {
+                        any.insert(&self.hasher.digest(g.as_bytes()));
+                    }
+                    _ => {}
+                }
+            }
+        }
     }
 
     /// Keeps the row if its rank is among the `sample_rows` smallest seen so far.

@@ -15,9 +15,9 @@
 //! - **Determinism.** A uniform sample of source rows (bottom-k by a keyed hash of the row key)
 //!   is re-masked and compared with the target row by row, every column.
 //!
-//! At the end of a run the check is *quick* first: the masked columns are compared through
-//! per-column sums of keyed digests instead of the filters (see [`expect`]); only a difference
-//! there costs a second read of the source, by the full check.
+//! At the end of a run the check is *quick* first: the masked columns are compared through a
+//! sum of keyed digests, one per row over all its masked cells, instead of the filters (see
+//! [`expect`]); only a difference there costs a second read of the source, by the full check.
 //!
 //! Rows are matched by primary key (masked as the target has it) or, without one, by position.
 //! Values are compared in a normalised form ([`norm`]) so a cross-engine copy is not reported
@@ -135,6 +135,7 @@ impl Verifier {
         }
         let (mut full, _) = collect_and_check(config, key, self.options.clone(), false)?;
         full.mode = "after_run".into();
+        full.full_recheck = true;
         full.elapsed_ms += report.elapsed_ms;
         Ok(full)
     }
@@ -290,6 +291,7 @@ impl Verifier {
             all_columns: self.options.all_columns,
             tables,
             problems: 0,
+            full_recheck: false,
             elapsed_ms: clock.elapsed().as_millis() as u64,
         }
         .seal();
@@ -401,7 +403,7 @@ fn leak_findings(tables: &mut [TableVerification], candidates: &[Candidate], con
 
 /// `datamask verify`: reads and masks the source again (without writing anything), then
 /// checks the target against it: quickly first, and in full (a second read of the source)
-/// only when a masked column's digest sum differs.
+/// only when the digest sums differ.
 pub fn verify(
     config: &Config,
     key: &MasterKey,
@@ -411,6 +413,7 @@ pub fn verify(
     let (mut report, sums_differ) = collect_and_check(config, key, options.clone(), true)?;
     if sums_differ {
         (report, _) = collect_and_check(config, key, options, false)?;
+        report.full_recheck = true;
     }
     report.elapsed_ms = clock.elapsed().as_millis() as u64;
     Ok(report)

@@ -79,6 +79,10 @@ pub struct VerifyReport {
     pub tables: Vec<TableVerification>,
     /// Number of findings over all tables.
     pub problems: usize,
+    /// The quick comparison of the masked cells differed, so the source was read and masked
+    /// again for the full check (which names the rows): a clean target never needs it.
+    #[serde(default)]
+    pub full_recheck: bool,
     pub elapsed_ms: u64,
 }
 

@@ -10,7 +10,7 @@
 //! then read once, not twice.
 
 use super::bloom::{Bloom, Budget, Digest, Hasher};
-use super::expect::{cell_digest, row_key, single_key, TableExpect};
+use super::expect::{cell_digest, masked_digest, row_key, single_key, TableExpect};
 use super::norm::{normalize, normalize_as};
 use super::report::{Check, Finding};
 use super::VerifyOptions;
@@ -67,7 +67,7 @@ pub(crate) struct Scanned {
     pub constraints: usize,
     /// Of `constraints`, those the target enforces (not checked row by row).
     pub enforced: usize,
-    /// Quick mode: a masked column's digest sum differs from the source's (the full check must
+    /// Quick mode: the masked cells' digest sum differs from the source's (the full check must
     /// then find out where).
     pub sums_differ: bool,
 }
@@ -219,8 +219,8 @@ pub(crate) struct TableScan<'a> {
     candidates_overflow: bool,
     sample_seen: HashSet<Vec<u8>>,
     sample_mismatch: Vec<(u64, Vec<String>)>,
-    /// Quick mode: the digest sums of the masked columns as the target holds them.
-    sums: Option<Vec<u128>>,
+    /// Quick mode: the sum of the rows' masked-cell digests as the target holds them.
+    sum: Option<u128>,
     /// Unique keys and NOT NULL columns the target enforces (left out of the checks above).
     enforced: usize,
     /// Whether pass 1 compares the sampled rows; off while a projected read leaves columns
@@ -312,7 +312,7 @@ impl<'a> TableScan<'a> {
             candidates_overflow: false,
             sample_seen: HashSet::new(),
             sample_mismatch: schema.columns.iter().map(|_| (0, Vec::new())).collect(),
-            sums: expect.sums.as_ref().map(|s| vec![0; s.len()]),
+            sum: expect.sum.map(|_| 0),
             enforced: by_target,
             samples: true,
         }
@@ -479,6 +479,16 @@ impl<'a> TableScan<'a> {
         anys: &[Option<&Bloom>],
     ) {
         let e = self.expect;
+        if let Some(sum) = self.sum {
+            // Quick mode (never with the all-columns check: `anys` is empty).
+            let map = &self.map;
+            let cells = e
+                .masked
+                .iter()
+                .map(|&c| map[c].and_then(|t| normalize_as(&batch.columns[t][i], &e.types[c])));
+            self.sum = Some(sum.wrapping_add(masked_digest(self.hasher, key, cells)));
+            return;
+        }
         for (slot, &c) in e.masked.iter().enumerate() {
             let Some(t) = self.map[c] else { continue };
             let value = &batch.columns[t][i];
@@ -486,10 +496,6 @@ impl<'a> TableScan<'a> {
                 continue;
             };
             let d = cell_digest(self.hasher, key, &v);
-            if let Some(sums) = self.sums.as_mut() {
-                sums[slot] = sums[slot].wrapping_add(u128::from_le_bytes(d));
-                continue;
-            }
             if e.expected[slot].contains(&d) {
                 continue;
             }
@@ -650,7 +656,7 @@ impl<'a> TableScan<'a> {
             warnings.push("the memory budget (verify.memory_mb) ran out: some leaks or altered values may have gone unseen".into());
         }
         let sampled = self.sample_seen.len() as u64;
-        let sums_differ = self.sums.is_some() && self.sums != e.sums;
+        let sums_differ = self.sum.is_some() && self.sum != e.sum;
         (
             Scanned {
                 target_rows: Some(target_rows),
