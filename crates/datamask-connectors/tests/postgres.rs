@@ -436,6 +436,31 @@ fn introspection_finds_every_table_type_and_key() {
 }
 
 #[test]
+fn unordered_reads_follow_storage_order() {
+    let db = TestDb::create();
+    db.client()
+        .batch_execute(
+            "CREATE TABLE t (id integer PRIMARY KEY, v text);
+             INSERT INTO t VALUES (3, 'c'), (1, 'a'), (2, 'b');",
+        )
+        .unwrap();
+    let mut source = open_source(&db.location(), &FileOptions::default()).unwrap();
+    let schema = source.tables().unwrap().remove(0);
+    let ids = |batches: datamask_core::source::BatchIter<'_>| -> Vec<Value> {
+        batches
+            .flat_map(|b| b.unwrap().columns.swap_remove(0))
+            .collect()
+    };
+    let options = ReadOptions::default();
+    let keyed = ids(source.read(&schema, &options).unwrap());
+    assert_eq!(keyed, [Value::Int(1), Value::Int(2), Value::Int(3)]);
+    for _ in 0..2 {
+        let stored = ids(source.read_unordered(&schema, &options).unwrap());
+        assert_eq!(stored, [Value::Int(3), Value::Int(1), Value::Int(2)]);
+    }
+}
+
+#[test]
 fn reads_values_in_key_order_with_filters_and_batches() {
     let db = fixture();
     let rows = read_all(&db.location(), "public.customers");

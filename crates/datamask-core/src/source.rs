@@ -43,6 +43,18 @@ pub trait Source {
     /// Streams the rows of `table` in source order.
     fn read<'a>(&'a mut self, table: &TableSchema, options: &ReadOptions) -> Result<BatchIter<'a>>;
 
+    /// Streams the rows of `table` in whatever order is cheapest to produce, the same order
+    /// on every read of an unchanged table, for readers that match rows by key (the
+    /// verifier). A database walks its storage instead of the primary key's index or a sort;
+    /// the default is [`Source::read`].
+    fn read_unordered<'a>(
+        &'a mut self,
+        table: &TableSchema,
+        options: &ReadOptions,
+    ) -> Result<BatchIter<'a>> {
+        self.read(table, options)
+    }
+
     /// Reads at most `rows` rows of `table` for discovery, deterministically and without
     /// reading the rest of the table.
     ///

@@ -58,12 +58,13 @@ impl PgSource {
 }
 
 /// The `SELECT` behind a read: the requested columns (text-carried ones cast to `text`), the
-/// filter, and primary-key order when the table has a primary key (otherwise physical order,
-/// which PostgreSQL does not promise to keep stable).
+/// filter, and, when `ordered`, primary-key order when the table has a primary key (otherwise
+/// physical order, which PostgreSQL does not promise to keep stable).
 fn select_sql(
     meta: &TableMeta,
     table: &TableSchema,
     filter: Option<&str>,
+    ordered: bool,
 ) -> Result<(String, Vec<Wire>)> {
     let mut items = Vec::with_capacity(table.columns.len());
     let mut wires = Vec::with_capacity(table.columns.len());
@@ -90,7 +91,7 @@ fn select_sql(
     if let Some(filter) = filter.filter(|f| !f.trim().is_empty()) {
         sql.push_str(&format!(" WHERE ({filter})"));
     }
-    if !meta.schema.primary_key.is_empty() {
+    if ordered && !meta.schema.primary_key.is_empty() {
         sql.push_str(&format!(
             " ORDER BY {}",
             quote_list(&meta.schema.primary_key)
@@ -144,7 +145,21 @@ impl Source for PgSource {
 
     fn read<'a>(&'a mut self, table: &TableSchema, options: &ReadOptions) -> Result<BatchIter<'a>> {
         let meta = self.meta(&table.name)?;
-        let (select, wires) = select_sql(&meta, table, options.filter.as_deref())?;
+        let (select, wires) = select_sql(&meta, table, options.filter.as_deref(), true)?;
+        let context = format!("table `{}`", table.name);
+        self.stream(&context, table, select, wires, options)
+    }
+
+    /// Physical order: a sequential scan, where key order walks the primary key's index (or
+    /// sorts). Readers' sessions switch synchronised scans off, so the order is the same on
+    /// every read of an unchanged table.
+    fn read_unordered<'a>(
+        &'a mut self,
+        table: &TableSchema,
+        options: &ReadOptions,
+    ) -> Result<BatchIter<'a>> {
+        let meta = self.meta(&table.name)?;
+        let (select, wires) = select_sql(&meta, table, options.filter.as_deref(), false)?;
         let context = format!("table `{}`", table.name);
         self.stream(&context, table, select, wires, options)
     }
@@ -153,7 +168,7 @@ impl Source for PgSource {
     /// `LIMIT`: the server stops there, through the key's index when there is one.
     fn sample<'a>(&'a mut self, table: &TableSchema, rows: usize) -> Result<BatchIter<'a>> {
         let meta = self.meta(&table.name)?;
-        let (mut select, wires) = select_sql(&meta, table, None)?;
+        let (mut select, wires) = select_sql(&meta, table, None, true)?;
         select.push_str(&format!(" LIMIT {rows}"));
         let context = format!("table `{}`", table.name);
         let options = ReadOptions {
@@ -358,9 +373,15 @@ impl Reader {
         tx: &SyncSender<Result<Batch>>,
     ) -> Result<()> {
         let client = target.connect_async().await.map_err(|e| target.error(e))?;
-        // Reads never write: a query with a data-modifying part fails instead of running.
+        // Reads never write: a query with a data-modifying part fails instead of running. A
+        // sequential scan starts at the table's first page, not wherever a concurrent scan of
+        // the same table is (PostgreSQL's default for large tables): physical order, read
+        // without a key (or unordered), stays the same from one read to the next.
         client
-            .batch_execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+            .batch_execute(
+                "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY; \
+                 SET synchronize_seqscans = off",
+            )
             .await
             .map_err(|e| target.error(e))?;
         if let Some(id) = &self.snapshot {

@@ -34,7 +34,8 @@ pub struct Finding {
     pub columns: Vec<String>,
     /// How many values, rows or keys are affected.
     pub count: u64,
-    /// Up to five affected rows, by primary key when it is not masked, else by position.
+    /// Up to five affected rows, by primary key when it is not masked, else by position (in the
+    /// target as read).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rows: Vec<String>,
     /// One line saying what is wrong.

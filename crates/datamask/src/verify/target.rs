@@ -154,7 +154,7 @@ fn for_each_batch(
         filter: None,
     };
     let mut rows = 0u64;
-    for batch in source.read(schema, &read)? {
+    for batch in source.read_unordered(schema, &read)? {
         let batch = batch?;
         let n = batch.len() as u64;
         f(batch, rows);
@@ -164,7 +164,7 @@ fn for_each_batch(
 }
 
 /// Names target rows: by primary key when no key column is masked (keys are then public),
-/// else by 1-based position.
+/// else by 1-based position in the target as read ([`Source::read_unordered`]).
 struct Labeler {
     pk: Vec<(String, usize)>,
 }
