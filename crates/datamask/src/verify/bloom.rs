@@ -59,7 +59,7 @@ impl Hasher {
         cells: impl IntoIterator<Item = Option<S>>,
     ) -> Digest {
         // Gathered on the stack and hashed in few writes: SipHash's `write` costs more per
-        // call than per byte, and a row is two dozen short fields.
+        // call than per byte, and a row is a run of short fields.
         let mut h = self.sip;
         let mut buf = [0u8; 512];
         let mut used = 0;
