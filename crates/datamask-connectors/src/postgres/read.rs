@@ -144,10 +144,7 @@ impl Source for PgSource {
     }
 
     fn read<'a>(&'a mut self, table: &TableSchema, options: &ReadOptions) -> Result<BatchIter<'a>> {
-        let meta = self.meta(&table.name)?;
-        let (select, wires) = select_sql(&meta, table, options.filter.as_deref(), true)?;
-        let context = format!("table `{}`", table.name);
-        self.stream(&context, table, select, wires, options)
+        self.read_table(table, options, true)
     }
 
     /// Physical order: a sequential scan, where key order walks the primary key's index (or
@@ -158,10 +155,7 @@ impl Source for PgSource {
         table: &TableSchema,
         options: &ReadOptions,
     ) -> Result<BatchIter<'a>> {
-        let meta = self.meta(&table.name)?;
-        let (select, wires) = select_sql(&meta, table, options.filter.as_deref(), false)?;
-        let context = format!("table `{}`", table.name);
-        self.stream(&context, table, select, wires, options)
+        self.read_table(table, options, false)
     }
 
     /// The first `rows` rows in primary-key order (physical order without a key), with a
@@ -299,6 +293,19 @@ impl PgSource {
     }
 
     /// Streams `select` through binary COPY on a reader thread.
+    /// Streams `table` (see [`select_sql`] for `ordered`).
+    fn read_table<'a>(
+        &'a mut self,
+        table: &TableSchema,
+        options: &ReadOptions,
+        ordered: bool,
+    ) -> Result<BatchIter<'a>> {
+        let meta = self.meta(&table.name)?;
+        let (select, wires) = select_sql(&meta, table, options.filter.as_deref(), ordered)?;
+        let context = format!("table `{}`", table.name);
+        self.stream(&context, table, select, wires, options)
+    }
+
     fn stream<'a>(
         &'a mut self,
         context: &str,
