@@ -18,6 +18,8 @@
 //! Integers keep their sign and digit count (cycle walking avoids a leading zero and values
 //! outside the type's range), so the map is a bijection on the integers of each length.
 
+mod short;
+
 use crate::ff1::Ff1;
 use aes::Aes256;
 use datamask_core::strategy::{
@@ -70,7 +72,7 @@ pub const FPE: StrategyInfo = StrategyInfo {
 const FF1_MIN_DOMAIN: u64 = 1_000_000;
 /// Longest numeral string given to FF1 in one piece.
 const CHUNK: usize = 128;
-/// Longest value [`Fpe::encrypt_short_ascii`] handles on the stack.
+/// Longest value the short path ([`short`]) takes.
 const SHORT: usize = 64;
 /// Safety net for cycle walking, which terminates long before in practice.
 const MAX_WALK: usize = 100_000;
@@ -273,67 +275,6 @@ impl Fpe {
         Ok(out.into_iter().collect())
     }
 
-    /// [`Fpe::encrypt_text`] for the common case, with the same result: an ASCII value of at
-    /// most [`SHORT`] characters whose classes are all ASCII and whose numeral strings FF1 takes
-    /// whole. Everything stays on the stack; the general path built seven vectors per value,
-    /// which cost twice the encryption itself. `None`: take the general path.
-    fn encrypt_short_ascii(&self, s: &str) -> Option<String> {
-        let bytes = s.as_bytes();
-        if bytes.len() > SHORT || !s.is_ascii() || !self.ascii_classes {
-            return None;
-        }
-        let mut shape = [0u8; 2 * SHORT];
-        let mut shape_len = 0;
-        for &b in bytes {
-            match self.ascii[usize::from(b)] {
-                Some((i, _)) => {
-                    shape[shape_len..shape_len + 2].copy_from_slice(&[0xff, i as u8]);
-                    shape_len += 2;
-                }
-                None => {
-                    shape[shape_len] = b;
-                    shape_len += 1;
-                }
-            }
-        }
-        let shape_digest = self.prf.hash_bytes("fpe shape", &shape[..shape_len]);
-        let mut out = [0u8; SHORT];
-        out[..bytes.len()].copy_from_slice(bytes);
-        for (ci, class) in self.classes.iter().enumerate() {
-            let mut ns = [0u16; SHORT];
-            let mut n = 0;
-            for &b in bytes {
-                if let Some((i, d)) = self.ascii[usize::from(b)] {
-                    if i == ci {
-                        ns[n] = d;
-                        n += 1;
-                    }
-                }
-            }
-            if n == 0 {
-                continue;
-            }
-            let radix = class.len() as u32;
-            let big_enough = (0..n)
-                .try_fold(1u64, |acc, _| acc.checked_mul(u64::from(radix)))
-                .is_none_or(|domain| domain >= FF1_MIN_DOMAIN);
-            let mut tweak = [0u8; 33];
-            tweak[..32].copy_from_slice(&shape_digest);
-            tweak[32] = ci as u8;
-            if !big_enough || !self.ff1.encrypt(radix, &tweak, &mut ns[..n]) {
-                return None;
-            }
-            let mut next = ns[..n].iter();
-            for (o, &b) in out.iter_mut().zip(bytes) {
-                if matches!(self.ascii[usize::from(b)], Some((i, _)) if i == ci) {
-                    *o = class[usize::from(*next.next().expect("one numeral a position"))] as u8;
-                }
-            }
-        }
-        let text = std::str::from_utf8(&out[..bytes.len()]).expect("ASCII in, ASCII out");
-        Some(text.to_string())
-    }
-
     /// Encrypts the decimal digits of a magnitude, keeping the digit count, never producing a
     /// leading zero (unless a single digit), zero when `nonzero`, or a value outside
     /// `least..=bound`. Inputs inside those limits map one-to-one onto them.
@@ -416,6 +357,14 @@ impl Strategy for Fpe {
 
     fn is_injective(&self) -> bool {
         true
+    }
+
+    fn apply_column(
+        &self,
+        values: &[Value],
+        ctx: &ApplyCtx<'_>,
+    ) -> Result<Vec<Value>, (usize, String)> {
+        self.apply_short_column(values, ctx)
     }
 
     /// Text keeps its length, character for character.
@@ -502,6 +451,46 @@ mod tests {
                     general.encrypt_text(input),
                     "{o:?} {input}"
                 );
+            }
+        }
+    }
+
+    /// A column masked at once gives each value's own result, across runs of one shape,
+    /// changes of shape, shapes FF1 does not take whole, other types and NULLs.
+    #[test]
+    fn a_column_at_once_matches_value_by_value() {
+        use datamask_core::{ApplyCtx, Column, DataType};
+        let column = Column::new("c", DataType::text());
+        let ctx = ApplyCtx {
+            column: &column,
+            row_key: None,
+        };
+        let mut values: Vec<Value> = (0..700)
+            .map(|i| Value::text(format!("{:03}-{:02}-{:04}", i % 1000, i % 100, i * 7)))
+            .collect();
+        values.splice(
+            300..300,
+            [
+                Value::text("12345"),
+                Value::text("AB-123-cd"),
+                Value::text("ab-456-CD"),
+                Value::Null,
+                Value::text(""),
+                Value::text("Zoë 123456"),
+                Value::text("9".repeat(65)),
+                Value::Int(123_456_789),
+                Value::text("123-45-6789"),
+                Value::text("---"),
+            ],
+        );
+        for o in [&[][..], &[("alphabet", "alnum")][..]] {
+            let s = crate::harness::build_for("fpe", &opts(o), &column).unwrap();
+            let one_by_one: Vec<Value> = values.iter().map(|v| s.apply(v, &ctx).unwrap()).collect();
+            assert_eq!(s.apply_column(&values, &ctx).unwrap(), one_by_one, "{o:?}");
+            for (v, out) in values.iter().zip(&one_by_one) {
+                if let (Value::Text(v), Value::Text(out)) = (v, out) {
+                    assert_eq!(v.len(), out.len());
+                }
             }
         }
     }
