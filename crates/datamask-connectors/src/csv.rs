@@ -177,7 +177,7 @@ impl CsvBatches {
                 column.push(if range.is_empty() {
                     datamask_core::Value::Null
                 } else {
-                    datamask_core::Value::Text(text[range].to_string())
+                    datamask_core::Value::Text(text[range].into())
                 });
             }
             rows += 1;

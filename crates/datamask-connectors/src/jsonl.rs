@@ -200,7 +200,7 @@ struct JsonlBatches {
 fn to_value(v: Json, as_json: bool) -> Value {
     match v {
         Json::Null => Value::Null,
-        other if as_json => Value::Json(other.to_string()),
+        other if as_json => Value::Json(other.to_string().into()),
         Json::Bool(b) => Value::Bool(b),
         Json::Number(n) => {
             if let Some(i) = n.as_i64() {
@@ -211,8 +211,8 @@ fn to_value(v: Json, as_json: bool) -> Value {
                 Value::Float(n.as_f64().unwrap_or(f64::NAN))
             }
         }
-        Json::String(s) => Value::Text(s),
-        nested => Value::Json(nested.to_string()),
+        Json::String(s) => Value::Text(s.into()),
+        nested => Value::Json(nested.to_string().into()),
     }
 }
 

@@ -374,7 +374,9 @@ fn convert_array(path: &Path, field: &Field, array: &dyn Array) -> Result<Vec<Va
         }
         Arrow::Decimal128(_, scale) => {
             let scale = *scale;
-            prim!(Decimal128Type, |v| Value::Decimal(format_decimal(v, scale)))
+            prim!(Decimal128Type, |v| Value::Decimal(
+                format_decimal(v, scale).into()
+            ))
         }
         _ => return Err(unsupported(path, field)),
     };
@@ -551,7 +553,7 @@ fn to_f64(v: &Value) -> Option<f64> {
 
 fn to_decimal_text(v: &Value) -> Option<String> {
     match v {
-        Value::Decimal(s) | Value::Text(s) => Some(s.clone()),
+        Value::Decimal(s) | Value::Text(s) => Some(s.to_string()),
         Value::Int(i) => Some(i.to_string()),
         Value::UInt(u) => Some(u.to_string()),
         Value::Float(f) if f.is_finite() => Some(f.to_string()),
@@ -714,7 +716,7 @@ mod tests {
                     Value::Int(i64v),
                     Value::UInt(u64::MAX - i as u64),
                     Value::Float(i as f64 / 3.0),
-                    Value::Decimal(format!("{}.{:02}", i64v - 50, i % 100)),
+                    Value::Decimal(format!("{}.{:02}", i64v - 50, i % 100).into()),
                     Value::text(format!("row é {i}")),
                     Value::Bytes(vec![0, 255, i as u8]),
                     Value::Date(date + chrono::Days::new(i as u64)),

@@ -25,7 +25,7 @@ pub use schema::{Column, DataType, ForeignKey, Index, TableSchema};
 pub use sink::{Sink, TableWriter};
 pub use source::{BatchIter, Enforced, Source};
 pub use strategy::{ApplyCtx, Strategy};
-pub use value::Value;
+pub use value::{Str, Value};
 
 /// **Test-only hook.** When the environment variable `DATAMASK_FAILPOINT` equals `name`, prints
 /// `datamask: paused at failpoint NAME` on stderr and blocks the calling thread for ever, so a

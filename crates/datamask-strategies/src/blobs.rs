@@ -149,10 +149,12 @@ impl Strategy for Placeholder {
                     } else {
                         mime
                     };
-                    Ok(Value::Text(format!("data:{m};base64,{}", base64(bytes))))
+                    Ok(Value::Text(
+                        format!("data:{m};base64,{}", base64(bytes)).into(),
+                    ))
                 } else {
                     Ok(Value::Text(
-                        String::from_utf8_lossy(&self.other).into_owned(),
+                        String::from_utf8_lossy(&self.other).into_owned().into(),
                     ))
                 }
             }

@@ -97,9 +97,9 @@ impl Strategy for Company {
             None => g.pick(&l.company_suffix).to_string(),
         };
         Ok(Value::Text(if suffix.is_empty() {
-            name
+            name.into()
         } else {
-            format!("{name} {suffix}")
+            format!("{name} {suffix}").into()
         }))
     }
 }
@@ -112,7 +112,7 @@ mod tests {
 
     fn text(v: Value) -> String {
         match v {
-            Value::Text(s) => s,
+            Value::Text(s) => s.to_string(),
             other => panic!("{other:?}"),
         }
     }

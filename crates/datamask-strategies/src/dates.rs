@@ -152,13 +152,16 @@ impl Strategy for DateShift {
                 |t, n| t.checked_sub_days(n),
             )?)),
             // Text keys on the parsed date, so a text column and a date column agree.
-            Value::Text(s) => Ok(Value::Text(shift_text(s, |date| {
-                if ctx.row_key.is_some_and(|k| !k.is_null()) {
-                    days
-                } else {
-                    self.shift(date)
-                }
-            })?)),
+            Value::Text(s) => Ok(Value::Text(
+                shift_text(s, |date| {
+                    if ctx.row_key.is_some_and(|k| !k.is_null()) {
+                        days
+                    } else {
+                        self.shift(date)
+                    }
+                })?
+                .into(),
+            )),
             other => Err(format!(
                 "date_shift does not apply to {} values",
                 other.kind()
@@ -322,7 +325,7 @@ impl Strategy for DateFake {
                 use std::fmt::Write;
                 write!(out, "{}", t.format(layout))
                     .map_err(|_| "option `format` cannot print this date".to_string())?;
-                Value::Text(out)
+                Value::Text(out.into())
             }
             other => return Err(format!("date does not apply to {} values", other.kind())),
         })

@@ -194,9 +194,9 @@ impl Strategy for Iban {
         compact.push_str(&bban);
         let spaced = self.formatted.unwrap_or_else(|| s.trim().contains(' '));
         Ok(Value::Text(if spaced {
-            group(&compact, &[4; 9], " ")
+            group(&compact, &[4; 9], " ").into()
         } else {
-            compact
+            compact.into()
         }))
     }
 }
@@ -387,9 +387,9 @@ impl Strategy for Card {
                     .unwrap_or_else(|| s.trim().contains([' ', '-']));
                 let sep = if s.contains('-') { "-" } else { " " };
                 Ok(Value::Text(if spaced {
-                    group(&number, brand.groups, sep)
+                    group(&number, brand.groups, sep).into()
                 } else {
-                    number
+                    number.into()
                 }))
             }
             _ => unreachable!("checked above"),
@@ -459,7 +459,7 @@ impl Strategy for Synthetic {
     fn apply_value(&self, value: &Value, _ctx: &ApplyCtx<'_>) -> Result<Value, String> {
         let mut g = Gen::new(&self.prf, "synthetic_card_luhn", value);
         let (text, negative) = match value {
-            Value::Text(s) => (s.clone(), false),
+            Value::Text(s) => (s.to_string(), false),
             Value::Int(i) => (i.unsigned_abs().to_string(), *i < 0),
             other => {
                 return Err(format!(
@@ -495,7 +495,7 @@ impl Strategy for Synthetic {
                     .map_err(|_| "card number does not fit a 64-bit integer".to_string())?;
                 Ok(Value::Int(if negative { -n } else { n }))
             }
-            _ => Ok(Value::Text(out)),
+            _ => Ok(Value::Text(out.into())),
         }
     }
 }
@@ -509,7 +509,7 @@ mod tests {
 
     fn text(v: Value) -> String {
         match v {
-            Value::Text(s) => s,
+            Value::Text(s) => s.to_string(),
             other => panic!("{other:?}"),
         }
     }

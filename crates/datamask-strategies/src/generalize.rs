@@ -307,7 +307,8 @@ impl Strategy for Generalize {
                 let scale = d.split_once('.').map_or(0, |(_, f)| f.len());
                 Value::Decimal(
                     format_decimal(self.number(x, scale == 0)?, scale)
-                        .ok_or("decimal out of range")?,
+                        .ok_or("decimal out of range")?
+                        .into(),
                 )
             }
             Value::Date(d) => Value::Date(truncate_date(*d, part.ok_or_else(no_dates)?)),
@@ -317,7 +318,7 @@ impl Strategy for Generalize {
             Value::TimestampTz(t) => Value::TimestampTz(
                 truncate_datetime(t.naive_utc(), part.ok_or_else(no_dates)?).and_utc(),
             ),
-            Value::Text(_) => Value::Text(self.text(text_of(value, "generalize")?)?),
+            Value::Text(_) => Value::Text(self.text(text_of(value, "generalize")?)?.into()),
             other => {
                 return Err(format!(
                     "generalize does not apply to {} values",
@@ -406,7 +407,8 @@ impl Strategy for RegexReplace {
         Ok(Value::Text(
             self.re
                 .replace_all(s, self.replacement.as_str())
-                .into_owned(),
+                .into_owned()
+                .into(),
         ))
     }
 }

@@ -146,11 +146,11 @@ impl Strategy for Coordinate {
         let p = self.precision;
         Ok(match value {
             Value::Float(_) => Value::Float(single),
-            Value::Decimal(_) => Value::Decimal(fmt(single, p)),
+            Value::Decimal(_) => Value::Decimal(fmt(single, p).into()),
             Value::Text(s) => Value::Text(match self.format.as_str() {
-                "wkt" => format!("POINT({} {})", fmt(lon, p), fmt(lat, p)),
-                "lat" | "lon" => fmt(single, p),
-                _ => format!("{}{}{}", fmt(lat, p), pair_separator(s), fmt(lon, p)),
+                "wkt" => format!("POINT({} {})", fmt(lon, p), fmt(lat, p)).into(),
+                "lat" | "lon" => fmt(single, p).into(),
+                _ => format!("{}{}{}", fmt(lat, p), pair_separator(s), fmt(lon, p)).into(),
             }),
             other => {
                 return Err(format!(
@@ -275,7 +275,7 @@ impl Strategy for GeoRound {
                     .parse()
                     .map_err(|_| "not a decimal number".to_string())?;
                 let (y, p) = self.adjust(x, &mut g, scale(d));
-                Value::Decimal(fmt(y, p))
+                Value::Decimal(fmt(y, p).into())
             }
             Value::Text(s) => {
                 let mut out = String::with_capacity(s.len());
@@ -288,7 +288,7 @@ impl Strategy for GeoRound {
                     last = b;
                 }
                 out.push_str(&s[last..]);
-                Value::Text(out)
+                Value::Text(out.into())
             }
             other => {
                 return Err(format!(
@@ -308,7 +308,7 @@ mod tests {
 
     fn text(v: Value) -> String {
         match v {
-            Value::Text(s) => s,
+            Value::Text(s) => s.to_string(),
             other => panic!("{other:?}"),
         }
     }

@@ -113,13 +113,13 @@ impl Strategy for HashPreserve {
             Value::Text(s) => {
                 let d = self.digest(s.as_bytes());
                 if self.preserve_format {
-                    return Ok(Value::Text(self.reshape(s, &d)));
+                    return Ok(Value::Text(self.reshape(s, &d).into()));
                 }
                 let mut hex = hex_lower(&d);
                 if let Some(n) = self.length {
                     hex.truncate(n);
                 }
-                Ok(Value::Text(hex))
+                Ok(Value::Text(hex.into()))
             }
             Value::Bytes(b) => {
                 let d = self.digest(b);
@@ -240,10 +240,10 @@ impl Strategy for Uuid {
             Value::Text(_) => {
                 let h = format_uuid(&u);
                 Ok(Value::Text(match self.format.as_str() {
-                    "simple" => h.replace('-', ""),
-                    "urn" => format!("urn:uuid:{h}"),
-                    "braced" => format!("{{{h}}}"),
-                    _ => h,
+                    "simple" => h.replace('-', "").into(),
+                    "urn" => format!("urn:uuid:{h}").into(),
+                    "braced" => format!("{{{h}}}").into(),
+                    _ => h.into(),
                 }))
             }
             other => Err(format!("uuid does not apply to {} values", other.kind())),

@@ -122,7 +122,7 @@ impl Strategy for Url {
                 (0..n).map(|_| format!("/{}", g.pick(LOREM))).collect()
             }
         };
-        Ok(Value::Text(format!("{scheme}://{host}{path}")))
+        Ok(Value::Text(format!("{scheme}://{host}{path}").into()))
     }
 }
 
@@ -225,7 +225,9 @@ impl Strategy for Username {
             core.push(g.char_of(pad));
         }
         let core: String = core.chars().take(self.max).collect();
-        Ok(Value::Text(format!("{}{core}{}", self.prefix, self.suffix)))
+        Ok(Value::Text(
+            format!("{}{core}{}", self.prefix, self.suffix).into(),
+        ))
     }
 }
 
@@ -375,7 +377,7 @@ impl Strategy for DetEmail {
         } else {
             self.domain.clone()
         };
-        Ok(Value::Text(format!("user-{token}@{domain}")))
+        Ok(Value::Text(format!("user-{token}@{domain}").into()))
     }
 
     fn is_injective(&self) -> bool {
@@ -564,7 +566,7 @@ impl Strategy for Utm {
         text_of(value, "utm")?;
         let mut g = Gen::new(&self.prf, "utm", value);
         if let Some(list) = &self.custom {
-            return Ok(Value::Text(g.pick_ref(list).clone()));
+            return Ok(Value::Text(g.pick_ref(list).clone().into()));
         }
         let words = match self.kind.as_str() {
             "source" => g.pick(UTM_SOURCES).to_string(),
@@ -573,7 +575,7 @@ impl Strategy for Utm {
             "content" => g.pick(UTM_CONTENT).to_string(),
             _ => format!("{} {}", g.pick(UTM_CAMPAIGN_WORDS), 2020 + g.below(6)),
         };
-        Ok(Value::Text(spell(&words, &self.format)))
+        Ok(Value::Text(spell(&words, &self.format).into()))
     }
 }
 
@@ -585,7 +587,7 @@ mod tests {
 
     fn text(v: Value) -> String {
         match v {
-            Value::Text(s) => s,
+            Value::Text(s) => s.to_string(),
             other => panic!("{other:?}"),
         }
     }

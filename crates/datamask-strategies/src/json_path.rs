@@ -192,7 +192,7 @@ impl NestedStrategy {
                     Json::String(s) => s.clone(),
                     other => other.to_string(),
                 };
-                run(&self.text, Value::Text(text)).ok_or_else(|| {
+                run(&self.text, Value::Text(text.into())).ok_or_else(|| {
                     format!(
                         "strategy `{}` does not apply to this JSON value's type",
                         self.name
@@ -500,8 +500,8 @@ impl Strategy for JsonPath {
         self.transform(&mut doc)?;
         let out = doc.to_string();
         Ok(match value {
-            Value::Json(_) => Value::Json(out),
-            _ => Value::Text(out),
+            Value::Json(_) => Value::Json(out.into()),
+            _ => Value::Text(out.into()),
         })
     }
 }

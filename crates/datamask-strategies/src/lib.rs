@@ -470,7 +470,7 @@ impl Wrapped {
         let elems =
             arrays::parse(literal).ok_or_else(|| "not a PostgreSQL array literal".to_string())?;
         let masked = arrays::map(elems, &mut |item| {
-            let v = Value::Text(item);
+            let v = Value::Text(item.into());
             if self.null_probability > 0.0
                 && self.prf.unit("null_probability", &v) < self.null_probability
             {
@@ -481,7 +481,7 @@ impl Wrapped {
                 other => Ok(Some(other.to_string())),
             }
         })?;
-        Ok(Value::Text(arrays::render(&masked)))
+        Ok(Value::Text(arrays::render(&masked).into()))
     }
 }
 

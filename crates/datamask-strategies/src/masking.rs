@@ -174,9 +174,9 @@ impl Strategy for Partial {
         let s = text_of(value, "partial")?;
         if self.email_aware && s.matches('@').count() == 1 {
             let (local, domain) = s.split_once('@').expect("one @");
-            return Ok(Value::Text(format!("{}@{domain}", self.mask(local))));
+            return Ok(Value::Text(format!("{}@{domain}", self.mask(local)).into()));
         }
-        Ok(Value::Text(self.mask(s)))
+        Ok(Value::Text(self.mask(s).into()))
     }
 }
 

@@ -112,8 +112,8 @@ impl Strategy for Age {
             Value::Int(_) => Value::Int(age),
             Value::UInt(_) => Value::UInt(age as u64),
             Value::Float(_) => Value::Float(age as f64),
-            Value::Decimal(_) => Value::Decimal(age.to_string()),
-            Value::Text(_) => Value::Text(age.to_string()),
+            Value::Decimal(_) => Value::Decimal(age.to_string().into()),
+            Value::Text(_) => Value::Text(age.to_string().into()),
             other => return Err(format!("age does not apply to {} values", other.kind())),
         })
     }
@@ -183,7 +183,7 @@ fn spellings(s: &str) -> (String, String) {
                 .map(|x| x.to_uppercase().collect::<String>() + c.as_str())
                 .unwrap_or_default()
         } else {
-            style(w)
+            style(w).into()
         }
     };
     (cap(t), cap(f))
@@ -198,7 +198,7 @@ impl Strategy for Boolean {
             Value::UInt(_) => Value::UInt(u64::from(b)),
             Value::Text(s) => {
                 let (t, f) = spellings(s);
-                Value::Text(if b { t } else { f })
+                Value::Text(if b { t.into() } else { f.into() })
             }
             other => return Err(format!("boolean does not apply to {} values", other.kind())),
         })
@@ -268,7 +268,11 @@ impl Strategy for Color {
             _ if self.alpha => format!("#{r:02x}{gr:02x}{b:02x}{a:02x}"),
             _ => format!("#{r:02x}{gr:02x}{b:02x}"),
         };
-        Ok(Value::Text(if upper { out.to_uppercase() } else { out }))
+        Ok(Value::Text(if upper {
+            out.to_uppercase().into()
+        } else {
+            out.into()
+        }))
     }
 }
 
@@ -343,7 +347,7 @@ impl Strategy for Masking {
             self.length.unwrap_or(hidden),
         ));
         out.extend(&chars[chars.len() - keep_end..]);
-        Ok(Value::Text(out))
+        Ok(Value::Text(out.into()))
     }
 }
 

@@ -590,9 +590,9 @@ impl Strategy for NationalId {
             .formatted
             .unwrap_or_else(|| s.trim().chars().any(|c| !c.is_ascii_alphanumeric()));
         Ok(Value::Text(if formatted {
-            (scheme.format)(&id)
+            (scheme.format)(&id).into()
         } else {
-            id
+            id.into()
         }))
     }
 }

@@ -170,10 +170,9 @@ impl Strategy for IpFake {
         let ip = self.make(&mut g, version, class);
         // A CIDR suffix is only meaningful for the same version and a parseable input.
         let keep_suffix = parsed.is_some_and(|p| p.is_ipv4() == ip.is_ipv4());
-        Ok(Value::Text(format!(
-            "{ip}{}",
-            if keep_suffix { suffix } else { "" }
-        )))
+        Ok(Value::Text(
+            format!("{ip}{}", if keep_suffix { suffix } else { "" }).into(),
+        ))
     }
 }
 
@@ -263,7 +262,7 @@ impl Strategy for Mac {
         if upper {
             out = out.to_uppercase();
         }
-        Ok(Value::Text(out))
+        Ok(Value::Text(out.into()))
     }
 }
 
@@ -328,10 +327,9 @@ impl Strategy for Truncate {
         let s = text_of(value, "truncate_ip")?;
         let (addr, suffix) = split_cidr(s.trim());
         let ip: IpAddr = addr.parse().map_err(|_| "not an IP address".to_string())?;
-        Ok(Value::Text(format!(
-            "{}{suffix}",
-            truncate(ip, self.v4, self.v6)
-        )))
+        Ok(Value::Text(
+            format!("{}{suffix}", truncate(ip, self.v4, self.v6)).into(),
+        ))
     }
 }
 
@@ -342,7 +340,7 @@ mod tests {
 
     fn text(v: Value) -> String {
         match v {
-            Value::Text(s) => s,
+            Value::Text(s) => s.to_string(),
             other => panic!("{other:?}"),
         }
     }

@@ -139,7 +139,11 @@ impl Strategy for Noise {
                 }
                 let x: f64 = s.parse().map_err(|_| "not a decimal number".to_string())?;
                 let y = self.perturb(x, u);
-                Value::Decimal(format_decimal(y, decimal_scale(s)).ok_or("decimal out of range")?)
+                Value::Decimal(
+                    format_decimal(y, decimal_scale(s))
+                        .ok_or("decimal out of range")?
+                        .into(),
+                )
             }
             Value::Date(d) => {
                 let n = self.days(u)?.round() as i64;
@@ -277,8 +281,8 @@ impl Strategy for Numeric {
             Value::Int(_) => Value::Int(x as i64),
             Value::UInt(_) => Value::UInt(x.max(0.0) as u64),
             Value::Float(_) => Value::Float(x),
-            Value::Decimal(_) => Value::Decimal(self.text(x)),
-            Value::Text(_) => Value::Text(self.text(x)),
+            Value::Decimal(_) => Value::Decimal(self.text(x).into()),
+            Value::Text(_) => Value::Text(self.text(x).into()),
             other => return Err(format!("numeric does not apply to {} values", other.kind())),
         })
     }

@@ -11,7 +11,7 @@ use crate::util::{ascii_slug, int_in, match_case};
 use datamask_core::strategy::{
     BuildCtx, Injectivity, OptionSpec, OptionType, OptionValue, Options, Strategy, StrategyInfo,
 };
-use datamask_core::{ApplyCtx, Prf, Value};
+use datamask_core::{ApplyCtx, Prf, Str, Value};
 
 /// The names of a locale (or of every locale when `locale_specific` is false) for a gender.
 pub(crate) fn first_names(opts: &Options, gender: &str) -> Result<Vec<&'static str>, String> {
@@ -315,7 +315,7 @@ impl Strategy for Email {
         let mut s = self.prf.stream("email", value);
         // The whole address is built in one buffer: the local part, the unique suffix, `@`
         // and the domain (ASCII throughout, so truncating by bytes is by characters).
-        let mut out = String::with_capacity(64);
+        let mut out = Str::default();
         if self.random {
             out.extend((0..self.local_len).map(|_| char::from(BASE36[s.below(36) as usize])));
         } else {
@@ -420,7 +420,7 @@ fn build_phone(opts: &Options, ctx: &BuildCtx<'_>) -> Result<Box<dyn Strategy>, 
 }
 
 impl Phone {
-    fn preserve(&self, s: &str, value: &Value) -> String {
+    fn preserve(&self, s: &str, value: &Value) -> Str {
         let mut keep = 0;
         if let Some(rest) = s.strip_prefix('+') {
             // `+34 987 ...`: a separated group of 1-3 digits after `+` is the country code.
@@ -492,7 +492,7 @@ impl Strategy for Phone {
     fn apply_value(&self, value: &Value, _ctx: &ApplyCtx<'_>) -> Result<Value, String> {
         match value {
             Value::Text(s) if self.format == "preserve" => Ok(Value::Text(self.preserve(s, value))),
-            Value::Text(_) => Ok(Value::Text(self.generate(value))),
+            Value::Text(_) => Ok(Value::Text(self.generate(value).into())),
             Value::Int(i) => {
                 let m = self.int_digits(i.unsigned_abs(), i64::MAX as u64, value) as i64;
                 Ok(Value::Int(if *i < 0 { -m } else { m }))
@@ -510,7 +510,7 @@ mod tests {
 
     fn text(v: Value) -> String {
         match v {
-            Value::Text(s) => s,
+            Value::Text(s) => s.to_string(),
             other => panic!("{other:?}"),
         }
     }

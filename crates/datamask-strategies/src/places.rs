@@ -198,7 +198,7 @@ impl Strategy for Address {
     fn apply_value(&self, value: &Value, _ctx: &ApplyCtx<'_>) -> Result<Value, String> {
         text_of(value, "address")?;
         let mut g = Gen::new(&self.prf, "address", value);
-        Ok(Value::Text(self.make(&mut g)))
+        Ok(Value::Text(self.make(&mut g).into()))
     }
 }
 
@@ -485,9 +485,9 @@ impl Strategy for Lookup {
             }
         };
         Ok(Value::Text(if upper_code(2) && self.kind == "language" {
-            out.to_uppercase()
+            out.to_uppercase().into()
         } else {
-            out.to_string()
+            out.to_string().into()
         }))
     }
 }
@@ -585,7 +585,7 @@ mod tests {
 
     fn text(v: Value) -> String {
         match v {
-            Value::Text(s) => s,
+            Value::Text(s) => s.to_string(),
             other => panic!("{other:?}"),
         }
     }

@@ -228,7 +228,7 @@ impl Strategy for Redact {
             last = b;
         }
         out.push_str(&s[last..]);
-        Ok(Value::Text(out))
+        Ok(Value::Text(out.into()))
     }
 }
 
@@ -240,7 +240,7 @@ mod tests {
 
     fn redact(o: &Options, s: &str) -> String {
         match run("redact_text", o, &Value::text(s)).unwrap() {
-            Value::Text(t) => t,
+            Value::Text(t) => t.to_string(),
             _ => panic!(),
         }
     }

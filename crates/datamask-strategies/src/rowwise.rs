@@ -324,7 +324,7 @@ impl Strategy for Template {
             }
         }
         let kind = value.kind();
-        to_kind(&Value::Text(out), kind)
+        to_kind(&Value::Text(out.into()), kind)
             .map_err(|_| format!("the template's text cannot be converted to {kind}"))
     }
 }
@@ -413,7 +413,7 @@ impl Strategy for Pattern {
             }
             _ => self.fallback.clone(),
         };
-        Ok(Value::Text(out))
+        Ok(Value::Text(out.into()))
     }
 }
 

@@ -110,9 +110,9 @@ impl Strategy for Text {
         text_of(value, "text")?;
         let mut g = Gen::new(&self.prf, "text", value);
         Ok(Value::Text(if self.paragraph {
-            paragraph(&mut g, self.lo, self.hi)
+            paragraph(&mut g, self.lo, self.hi).into()
         } else {
-            sentence(&mut g, self.lo, self.hi)
+            sentence(&mut g, self.lo, self.hi).into()
         }))
     }
 }
@@ -229,11 +229,11 @@ impl Strategy for Html {
                     s.push_str(&self.link(g));
                 }
                 s.push_str("</div>");
-                s
+                s.into()
             }
-            "list" => self.list(g),
-            "mixed" => format!("{}{}", self.paragraphs(g), self.list(g)),
-            _ => self.paragraphs(g),
+            "list" => self.list(g).into(),
+            "mixed" => format!("{}{}", self.paragraphs(g), self.list(g)).into(),
+            _ => self.paragraphs(g).into(),
         }))
     }
 }
@@ -403,8 +403,8 @@ impl Strategy for JsonFake {
         };
         let text = doc.to_string();
         match value {
-            Value::Json(_) => Ok(Value::Json(text)),
-            Value::Text(_) => Ok(Value::Text(text)),
+            Value::Json(_) => Ok(Value::Json(text.into())),
+            Value::Text(_) => Ok(Value::Text(text.into())),
             other => Err(format!("json does not apply to {} values", other.kind())),
         }
     }
@@ -519,7 +519,7 @@ impl Strategy for File {
             out.push('.');
             out.push_str(&ext);
         }
-        Ok(Value::Text(out))
+        Ok(Value::Text(out.into()))
     }
 }
 
@@ -531,7 +531,7 @@ mod tests {
 
     fn text(v: Value) -> String {
         match v {
-            Value::Text(s) | Value::Json(s) => s,
+            Value::Text(s) | Value::Json(s) => s.to_string(),
             other => panic!("{other:?}"),
         }
     }
@@ -628,7 +628,7 @@ mod tests {
                 run(
                     "json",
                     &opts(&[("depth", "3")]),
-                    &Value::Json(format!("{{\"a\":{i}}}")),
+                    &Value::Json(format!("{{\"a\":{i}}}").into()),
                 )
                 .unwrap(),
             );

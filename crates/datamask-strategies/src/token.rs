@@ -122,7 +122,7 @@ impl Strategy for Token {
             out.push(self.chars[stream.below(self.chars.len() as u64) as usize]);
         }
         out.push_str(&self.suffix);
-        Ok(Value::Text(out))
+        Ok(Value::Text(out.into()))
     }
 
     fn is_injective(&self) -> bool {

@@ -3,7 +3,7 @@
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use datamask_core::strategy::{OptionValue, Options};
 use datamask_core::value::{parse_uuid, Value};
-use datamask_core::ApplyCtx;
+use datamask_core::{ApplyCtx, Str};
 
 /// The value a strategy keys its randomness on: the row key when the config set
 /// `key_column` (so one person's values move together), otherwise the value itself.
@@ -38,15 +38,15 @@ pub fn single_char(opts: &Options, name: &str, default: char) -> Result<char, St
 }
 
 /// Applies the capitalisation style of `model` (all caps, all lower, or as given) to `out`.
-pub fn match_case(model: &str, out: &str) -> String {
+pub fn match_case(model: &str, out: &str) -> Str {
     let has_upper = model.chars().any(char::is_uppercase);
     let has_lower = model.chars().any(char::is_lowercase);
     if has_upper && !has_lower {
-        out.to_uppercase()
+        out.to_uppercase().into()
     } else if has_lower && !has_upper {
-        out.to_lowercase()
+        out.to_lowercase().into()
     } else {
-        out.to_string()
+        out.into()
     }
 }
 
@@ -87,12 +87,16 @@ pub fn convert(opt: &OptionValue, kind: &str) -> Result<Value, String> {
     let fail = |what: &str| format!("the value cannot be converted to {what}");
     Ok(match kind {
         "null" => Value::Null,
-        "text" => Value::Text(text()?),
+        "text" => Value::Text(text()?.into()),
         "json" => match opt {
             OptionValue::String(s) if serde_json::from_str::<serde_json::Value>(s).is_ok() => {
-                Value::Json(s.clone())
+                Value::Json(s.clone().into())
             }
-            other => Value::Json(serde_json::to_string(other).map_err(|_| fail("json"))?),
+            other => Value::Json(
+                serde_json::to_string(other)
+                    .map_err(|_| fail("json"))?
+                    .into(),
+            ),
         },
         "bool" => match opt {
             OptionValue::Bool(b) => Value::Bool(*b),
@@ -120,7 +124,7 @@ pub fn convert(opt: &OptionValue, kind: &str) -> Result<Value, String> {
             if !is_decimal(t.trim()) {
                 return Err(fail("decimal"));
             }
-            Value::Decimal(t.trim().to_string())
+            Value::Decimal(t.trim().to_string().into())
         }
         "bytes" => Value::Bytes(text()?.into_bytes()),
         "date" => Value::Date(

@@ -127,7 +127,7 @@ impl Fitter {
                 Some((lo, hi)) => Value::UInt(clamp_i128(i128::from(u), lo.max(0), hi) as u64),
                 None => Value::UInt(u),
             },
-            Value::Decimal(d) => Value::Decimal(self.repair_decimal(d)),
+            Value::Decimal(d) => Value::Decimal(self.repair_decimal(d.to_string()).into()),
             Value::Float(x) => {
                 // A REAL stored in a NUMERIC(p, s) column (SQLite): keep the column's scale.
                 let x = match self.column.data_type {
@@ -163,8 +163,8 @@ impl Fitter {
                 d = if neg { format!("-{max}") } else { max };
             }
         }
-        match self.clamp_to_checks(Value::Decimal(d)) {
-            Value::Decimal(d) => d,
+        match self.clamp_to_checks(Value::Decimal(d.into())) {
+            Value::Decimal(d) => d.to_string(),
             other => other.to_string(),
         }
     }
@@ -215,7 +215,7 @@ impl Fitter {
                 };
                 let s = scale?;
                 let base = round_decimal(t, s)?;
-                let ord = compare(&Value::Decimal(base.clone()), lit)?;
+                let ord = compare(&Value::Decimal(base.clone().into()), lit)?;
                 // Rounding the bound to the column's scale may land outside; step one unit in.
                 let outside = match (lower, strict) {
                     (true, true) => ord != Ordering::Greater,
@@ -229,9 +229,9 @@ impl Fitter {
                     } else {
                         format!("0.{}1", "0".repeat(s as usize - 1))
                     };
-                    Value::Decimal(add_decimal(&base, &unit, step)?)
+                    Value::Decimal(add_decimal(&base, &unit, step)?.into())
                 } else {
-                    Value::Decimal(base)
+                    Value::Decimal(base.into())
                 }
             }
             Value::Date(_) => {

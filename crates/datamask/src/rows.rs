@@ -454,7 +454,7 @@ fn canonical(v: &Value) -> Vec<u8> {
     let mut out = Vec::new();
     // Keys compare across engines by their text form (an INTEGER key referenced from a TEXT
     // column of a CSV must still match).
-    Value::Text(v.to_string()).encode_canonical(&mut out);
+    Value::Text(v.to_string().into()).encode_canonical(&mut out);
     out
 }
 

@@ -437,11 +437,11 @@ impl Decoder {
                     .and_then(|s| s.trim().parse().ok())
                     .ok_or("not a number")?,
             ),
-            (Decoder::Decimal, M::Bytes(b)) => Value::Decimal(utf8(b)?),
-            (Decoder::Decimal, M::Int(i)) => Value::Decimal(i.to_string()),
-            (Decoder::Decimal, M::UInt(u)) => Value::Decimal(u.to_string()),
-            (Decoder::Text, M::Bytes(b)) => Value::Text(utf8(b)?),
-            (Decoder::Json, M::Bytes(b)) => Value::Json(utf8(b)?),
+            (Decoder::Decimal, M::Bytes(b)) => Value::Decimal(utf8(b)?.into()),
+            (Decoder::Decimal, M::Int(i)) => Value::Decimal(i.to_string().into()),
+            (Decoder::Decimal, M::UInt(u)) => Value::Decimal(u.to_string().into()),
+            (Decoder::Text, M::Bytes(b)) => Value::Text(utf8(b)?.into()),
+            (Decoder::Json, M::Bytes(b)) => Value::Json(utf8(b)?.into()),
             (Decoder::Bytes, M::Bytes(b)) => Value::Bytes(b),
             (Decoder::Uuid, M::Bytes(b)) => {
                 if b.len() == 16 {
@@ -481,11 +481,11 @@ impl Decoder {
                         if us > 0 {
                             t.push_str(&format!(".{us:06}"));
                         }
-                        Value::Text(t)
+                        Value::Text(t.into())
                     }
                 }
             }
-            (_, M::Bytes(b)) => Value::Text(utf8(b)?),
+            (_, M::Bytes(b)) => Value::Text(utf8(b)?.into()),
             (_, M::Int(i)) => Value::Int(i),
             (_, M::UInt(u)) => Value::UInt(u),
             (_, M::Float(f)) => Value::Float(f.into()),

@@ -9,7 +9,7 @@
 //! accepts their text form.
 
 use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, NaiveTime, Timelike, Utc};
-use datamask_core::{Column, DataType, Value};
+use datamask_core::{Column, DataType, Str, Value};
 
 /// Well-known type OIDs (stable across PostgreSQL versions: `pg_type.dat`).
 pub mod oid {
@@ -227,8 +227,8 @@ pub fn decode(wire: Wire, b: &[u8]) -> Result<Value, DecodeError> {
     })
 }
 
-fn utf8(b: &[u8]) -> Result<String, DecodeError> {
-    String::from_utf8(b.to_vec()).map_err(|_| "text is not valid UTF-8")
+fn utf8(b: &[u8]) -> Result<Str, DecodeError> {
+    Str::from_utf8(b).map_err(|_| "text is not valid UTF-8")
 }
 
 fn time_from_micros(micros: i64) -> Option<NaiveTime> {

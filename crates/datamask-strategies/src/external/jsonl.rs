@@ -27,7 +27,7 @@ fn from_json(j: &Json, kind: &str) -> Option<Value> {
         return Some(Value::Null);
     }
     if kind == "json" {
-        return Some(Value::Json(j.to_string()));
+        return Some(Value::Json(j.to_string().into()));
     }
     if kind == "bytes" {
         let h = j.as_str()?;

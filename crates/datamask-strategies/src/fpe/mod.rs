@@ -321,7 +321,7 @@ impl Fpe {
 impl Strategy for Fpe {
     fn apply_value(&self, value: &Value, _ctx: &ApplyCtx<'_>) -> Result<Value, String> {
         match value {
-            Value::Text(s) => Ok(Value::Text(self.encrypt_text(s)?)),
+            Value::Text(s) => Ok(Value::Text(self.encrypt_text(s)?.into())),
             Value::Int(i) => {
                 let neg = *i < 0;
                 let (lo, hi) = self

@@ -109,7 +109,7 @@ impl Fpe {
         let mut out = Vec::with_capacity(1);
         run.flush(self, &mut out);
         match out.pop() {
-            Some(Value::Text(s)) => Some(s),
+            Some(Value::Text(s)) => Some(s.to_string()),
             _ => None,
         }
     }
