@@ -223,7 +223,12 @@ fn rounds<B: BlockCipherEncBackend<BlockSize = U16>>(cipher: &B, p: &Prepared, n
                         *s ^= t;
                     }
                 }
-                cipher.encrypt_tail_blocks_inplace(&mut r[..lanes]);
+                // One block at a time: the chains are independent, so the processor overlaps
+                // them. (`encrypt_tail_blocks` would refuse a full batch of the backend's
+                // parallel width: 8 blocks with AES-NI.)
+                for block in &mut r[..lanes] {
+                    cipher.encrypt_block_inplace(block);
+                }
             }
             // S = the first d <= 12 bytes of R; y = NUM(S); C = (NUM(A) + y) mod m.
             let m = if i % 2 == 0 { p.modulus_u } else { p.modulus_v };

@@ -332,7 +332,8 @@ impl Strategy for Email {
             if !out.is_empty() {
                 out.push('.');
             }
-            out.extend((0..13).map(|_| char::from(BASE36[u.below(36) as usize])));
+            let suffix: [u8; 13] = std::array::from_fn(|_| BASE36[u.below(36) as usize]);
+            out.push_str(std::str::from_utf8(&suffix).expect("ASCII"));
         }
         out.push('@');
         out.push_str(match &self.domain {
@@ -428,28 +429,34 @@ impl Phone {
             if (1..=3).contains(&group) && group < rest.len() {
                 keep = group;
             }
-            let digits: String = rest
-                .chars()
-                .filter(char::is_ascii_digit)
-                .take(self.cc.len())
-                .collect();
-            if keep == 0 && digits == self.cc {
+            let leading = rest.bytes().filter(u8::is_ascii_digit).take(self.cc.len());
+            if keep == 0 && leading.eq(self.cc.bytes()) {
                 keep = self.cc.len();
             }
         }
         let mut stream = self.prf.stream("phone", value);
         let mut seen = 0;
+        let mut digit = |d: u8| {
+            seen += 1;
+            if seen <= keep {
+                d
+            } else {
+                b'0' + stream.below(10) as u8
+            }
+        };
+        // Only ASCII digits change, so ASCII stays ASCII: built in place on the stack (a
+        // character at a time into the string cost more than the digits' draws).
+        if s.is_ascii() && s.len() <= 64 {
+            let mut out = [0u8; 64];
+            for (o, b) in out.iter_mut().zip(s.bytes()) {
+                *o = if b.is_ascii_digit() { digit(b) } else { b };
+            }
+            return Str::from(std::str::from_utf8(&out[..s.len()]).expect("ASCII in, ASCII out"));
+        }
         s.chars()
-            .map(|c| {
-                if !c.is_ascii_digit() {
-                    return c;
-                }
-                seen += 1;
-                if seen <= keep {
-                    c
-                } else {
-                    char::from(b'0' + stream.below(10) as u8)
-                }
+            .map(|c| match u8::try_from(c) {
+                Ok(b) if b.is_ascii_digit() => char::from(digit(b)),
+                _ => c,
             })
             .collect()
     }

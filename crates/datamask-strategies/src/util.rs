@@ -39,6 +39,18 @@ pub fn single_char(opts: &Options, name: &str, default: char) -> Result<char, St
 
 /// Applies the capitalisation style of `model` (all caps, all lower, or as given) to `out`.
 pub fn match_case(model: &str, out: &str) -> Str {
+    if model.is_ascii() && out.is_ascii() {
+        // The common case without Unicode case tables or a String per value.
+        let has_upper = model.bytes().any(|b| b.is_ascii_uppercase());
+        let has_lower = model.bytes().any(|b| b.is_ascii_lowercase());
+        let mut s = Str::from(out);
+        if has_upper && !has_lower {
+            s.make_ascii_uppercase();
+        } else if has_lower && !has_upper {
+            s.make_ascii_lowercase();
+        }
+        return s;
+    }
     let has_upper = model.chars().any(char::is_uppercase);
     let has_lower = model.chars().any(char::is_lowercase);
     if has_upper && !has_lower {
