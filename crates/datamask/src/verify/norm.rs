@@ -139,6 +139,15 @@ fn decimal(s: &str) -> Option<Norm<'_>> {
 /// Text as itself, except plain numbers (shortest form), `true`/`false` (`1`/`0`), ISO
 /// timestamps with a `T` or a UTC suffix (space-separated, no suffix) and UUIDs (lowercase).
 fn text(s: &str) -> Norm<'_> {
+    // What can change starts with a digit, a sign or a dot (numbers, timestamps), t/f
+    // (booleans), or is 36 bytes long (UUIDs): most text (names, emails) is out at once.
+    let might_change = s.len() == 36
+        || s.as_bytes().first().is_some_and(|b| {
+            b.is_ascii_digit() || matches!(b, b'-' | b'+' | b'.' | b't' | b'T' | b'f' | b'F')
+        });
+    if !might_change {
+        return Cow::Borrowed(s);
+    }
     if let Some(d) = decimal(s) {
         return d;
     }
