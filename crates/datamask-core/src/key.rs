@@ -196,18 +196,36 @@ impl Prf {
     }
 }
 
-/// Bytes drawn from the XOF at a time: one BLAKE3 output block.
-const STREAM_BLOCK: usize = 64;
+/// The most bytes drawn from the XOF at a time: four BLAKE3 output blocks.
+const STREAM_BUFFER: usize = 256;
+
+/// Bytes of XOF output to draw at a time, first and then: one block (64 bytes) where BLAKE3
+/// computes blocks one after another; where it computes several at once (AVX-512), two blocks
+/// cost hardly more than one (measured: 86 ns against 81, four 104 ns against 244 one by
+/// one), so the stream draws two, then four. The bytes are the XOF's either way.
+fn stream_chunks() -> (usize, usize) {
+    static CHUNKS: std::sync::OnceLock<(usize, usize)> = std::sync::OnceLock::new();
+    *CHUNKS.get_or_init(|| {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx512f")
+            && std::arch::is_x86_feature_detected!("avx512vl")
+        {
+            return (128, 256);
+        }
+        (64, 64)
+    })
+}
 
 /// An endless stream of keyed pseudo-random numbers.
 ///
-/// The XOF is read a whole output block at a time into a buffer and numbers are taken from
-/// the buffer: each block costs one BLAKE3 compression, where reading 8 bytes at a time cost
-/// one compression per number. The bytes, and so every number drawn, are the same either way.
+/// The XOF is read whole output blocks at a time into a buffer and numbers are taken from
+/// the buffer (see [`stream_chunks`]): reading 8 bytes at a time cost one compression per
+/// number. The bytes, and so every number drawn, are the same however they are read.
 pub struct PrfStream {
     reader: blake3::OutputReader,
-    block: [u8; STREAM_BLOCK],
-    /// Bytes of `block` already used (`STREAM_BLOCK`: the block is used up).
+    block: [u8; STREAM_BUFFER],
+    /// Bytes of `block` filled, and used of those (`used == filled`: drawn out).
+    filled: usize,
     used: usize,
 }
 
@@ -215,15 +233,20 @@ impl PrfStream {
     fn new(reader: blake3::OutputReader) -> Self {
         PrfStream {
             reader,
-            block: [0; STREAM_BLOCK],
-            used: STREAM_BLOCK,
+            block: [0; STREAM_BUFFER],
+            filled: 0,
+            used: 0,
         }
     }
 
     /// The next pseudo-random `u64`.
+    #[inline]
     pub fn next_u64(&mut self) -> u64 {
-        if self.used + 8 > STREAM_BLOCK {
-            self.reader.fill(&mut self.block);
+        if self.used + 8 > self.filled {
+            let (first, then) = stream_chunks();
+            let n = if self.filled == 0 { first } else { then };
+            self.reader.fill(&mut self.block[..n]);
+            self.filled = n;
             self.used = 0;
         }
         let b: [u8; 8] = self.block[self.used..self.used + 8]
@@ -234,6 +257,7 @@ impl PrfStream {
     }
 
     /// A uniform integer in `0..n` (`n > 0`), without modulo bias.
+    #[inline]
     pub fn below(&mut self, n: u64) -> u64 {
         debug_assert!(n > 0);
         let zone = u64::MAX - (u64::MAX % n);
