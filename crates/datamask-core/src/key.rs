@@ -227,15 +227,22 @@ pub struct PrfStream {
     /// Bytes of `block` filled, and used of those (`used == filled`: drawn out).
     filled: usize,
     used: usize,
+    /// Bytes to draw at the first fill and at every later one ([`stream_chunks`]).
+    chunks: (usize, usize),
 }
 
 impl PrfStream {
     fn new(reader: blake3::OutputReader) -> Self {
+        Self::with_chunks(reader, stream_chunks())
+    }
+
+    fn with_chunks(reader: blake3::OutputReader, chunks: (usize, usize)) -> Self {
         PrfStream {
             reader,
             block: [0; STREAM_BUFFER],
             filled: 0,
             used: 0,
+            chunks,
         }
     }
 
@@ -243,7 +250,7 @@ impl PrfStream {
     #[inline]
     pub fn next_u64(&mut self) -> u64 {
         if self.used + 8 > self.filled {
-            let (first, then) = stream_chunks();
+            let (first, then) = self.chunks;
             let n = if self.filled == 0 { first } else { then };
             self.reader.fill(&mut self.block[..n]);
             self.filled = n;
@@ -320,9 +327,11 @@ mod tests {
         let v = Value::text("+1 (415) 555-0132");
         let mut expected = [0u8; 8 * 40];
         prf.fill("p", &v, &mut expected);
-        let mut s = prf.stream("p", &v);
-        for chunk in expected.chunks(8) {
-            assert_eq!(s.next_u64(), u64::from_le_bytes(chunk.try_into().unwrap()));
+        for chunks in [(64, 64), (128, 256), (256, 256)] {
+            let mut s = PrfStream::with_chunks(prf.output_for("p", &v), chunks);
+            for chunk in expected.chunks(8) {
+                assert_eq!(s.next_u64(), u64::from_le_bytes(chunk.try_into().unwrap()));
+            }
         }
         let mut buf = Vec::new();
         v.encode_canonical(&mut buf);
