@@ -114,7 +114,8 @@ impl Fitter {
     fn repair(&self, value: Value) -> Value {
         match value {
             Value::Text(s) => match self.max_chars {
-                Some(m) if s.chars().count() > m as usize => {
+                // A string of at most `m` bytes has at most `m` characters: no count.
+                Some(m) if s.len() > m as usize && s.chars().count() > m as usize => {
                     Value::Text(s.chars().take(m as usize).collect())
                 }
                 _ => Value::Text(s),
@@ -261,19 +262,24 @@ impl Fitter {
 
     fn verify(&self, value: &Value) -> Result<(), String> {
         if let Value::Text(s) = value {
-            let n = s.chars().count();
-            if let Some(m) = self.max_chars {
-                if n > m as usize {
+            // Bytes bound characters from above: most values settle without a count.
+            let settled =
+                self.min_chars == 0 && self.max_chars.is_none_or(|m| s.len() <= m as usize);
+            if !settled {
+                let n = s.chars().count();
+                if let Some(m) = self.max_chars {
+                    if n > m as usize {
+                        return Err(format!(
+                            "the masked value has {n} characters but the column holds {m}"
+                        ));
+                    }
+                }
+                if n < self.min_chars as usize {
                     return Err(format!(
-                        "the masked value has {n} characters but the column holds {m}"
+                        "the masked value has {n} characters but the column needs at least {}",
+                        self.min_chars
                     ));
                 }
-            }
-            if n < self.min_chars as usize {
-                return Err(format!(
-                    "the masked value has {n} characters but the column needs at least {}",
-                    self.min_chars
-                ));
             }
         }
         if let Some((lo, hi)) = self.int_range {
