@@ -5,9 +5,10 @@
 //! per 9-digit SSN). Short strings, the common case (SSNs, phone and account numbers), need no
 //! big numbers: each half is below `radix^v < 2^64`, the round output `S` is at most 12 bytes
 //! (`b <= 8` so `d <= 12`), and the CBC-MAC over the constant prefix `P || T || 0*` is
-//! computed once per value instead of once per round. The result is bit-for-bit the same as
-//! the `fpe` crate's (a test compares them), so masked values do not change; longer strings
-//! still go through the crate.
+//! computed once ([`Prepared`]) for every value of the same radix, length and tweak instead of
+//! once per round. Values sharing it go through the rounds several at a time
+//! ([`Ff1::encrypt_many`]). The result is bit-for-bit the same as the `fpe` crate's (a test
+//! compares them), so masked values do not change; longer strings still go through the crate.
 
 use aes::cipher::consts::U16;
 use aes::cipher::{
