@@ -103,10 +103,11 @@ impl Fpe {
     /// general path.
     pub(super) fn encrypt_short_ascii(&self, text: &str) -> Option<String> {
         let key = self.short_shape(text)?;
-        let mut run = Run::new(self.shape(key, text.as_bytes()));
-        run.shape.classes.as_ref()?;
-        run.members.push(text);
         let mut out = Vec::with_capacity(1);
+        let mut run = Run::default();
+        if !run.push(self, key, text, &mut out) {
+            return None;
+        }
         run.flush(self, &mut out);
         match out.pop() {
             Some(Value::Text(s)) => Some(s.to_string()),
@@ -122,41 +123,28 @@ impl Fpe {
         ctx: &ApplyCtx<'_>,
     ) -> Result<Vec<Value>, (usize, String)> {
         let mut out = Vec::with_capacity(values.len());
-        let mut run: Option<Run<'_>> = None;
+        let mut run = Run::default();
         for (i, value) in values.iter().enumerate() {
             if let Value::Text(text) = value {
                 if let Some(key) = self.short_shape(text) {
-                    if run.as_ref().is_none_or(|r| r.shape.key != key) {
-                        if let Some(r) = run.as_mut() {
-                            r.flush(self, &mut out);
-                        }
-                        run = Some(Run::new(self.shape(key, text.as_bytes())));
-                    }
-                    let r = run.as_mut().expect("set above");
-                    if r.shape.classes.is_some() {
-                        r.members.push(text);
-                        if r.members.len() == RUN {
-                            r.flush(self, &mut out);
-                        }
+                    if run.push(self, key, text, &mut out) {
                         continue;
                     }
                 }
             }
-            if let Some(r) = run.as_mut() {
-                r.flush(self, &mut out);
-            }
+            run.flush(self, &mut out);
             out.push(self.apply(value, ctx).map_err(|e| (i, e))?);
         }
-        if let Some(r) = run.as_mut() {
-            r.flush(self, &mut out);
-        }
+        run.flush(self, &mut out);
         Ok(out)
     }
 }
 
 /// Consecutive values of one shape, waiting to be encrypted together.
+#[derive(Default)]
 struct Run<'v> {
-    shape: Shape,
+    /// The shape of the members (of the last value taken, when there are none).
+    shape: Option<Shape>,
     members: Vec<&'v str>,
     /// Reused between flushes: the numerals of one class of every member, and the output.
     numerals: Vec<u16>,
@@ -164,21 +152,38 @@ struct Run<'v> {
 }
 
 impl<'v> Run<'v> {
-    fn new(shape: Shape) -> Self {
-        Run {
-            shape,
-            members: Vec::new(),
-            numerals: Vec::new(),
-            bytes: Vec::new(),
+    /// Takes `text`, of shape `key`, into the run, first encrypting the members into `out`
+    /// when the shape changes or the run is full. False, taking nothing, when values of this
+    /// shape take the general path.
+    fn push(&mut self, fpe: &Fpe, key: ShapeKey, text: &'v str, out: &mut Vec<Value>) -> bool {
+        if self.shape.as_ref().is_none_or(|s| s.key != key) {
+            self.flush(fpe, out);
+            self.shape = Some(fpe.shape(key, text.as_bytes()));
         }
+        if self.shape.as_ref().is_none_or(|s| s.classes.is_none()) {
+            return false;
+        }
+        if self.members.len() == RUN {
+            self.flush(fpe, out);
+        }
+        self.members.push(text);
+        true
     }
 
     /// Encrypts the members and appends them to `out`, in order.
     fn flush(&mut self, fpe: &Fpe, out: &mut Vec<Value>) {
-        let Some(classes) = self.shape.classes.as_ref() else {
-            return;
+        let Some(Shape {
+            classes: Some(classes),
+            text_len,
+            ..
+        }) = &self.shape
+        else {
+            return; // a shape for the general path: never any members
         };
-        let len = self.shape.text_len;
+        let len = *text_len;
+        if self.members.is_empty() {
+            return;
+        }
         self.bytes.clear();
         for m in &self.members {
             self.bytes.extend_from_slice(m.as_bytes());
