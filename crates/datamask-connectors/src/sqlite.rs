@@ -588,7 +588,7 @@ fn stream_rows(
                 ValueRef::Integer(v) => Value::Int(v),
                 ValueRef::Real(v) => Value::Float(v),
                 ValueRef::Text(bytes) => match std::str::from_utf8(bytes) {
-                    Ok(s) => Value::Text(s.to_string().into()),
+                    Ok(s) => Value::Text(s.into()),
                     Err(_) => {
                         return Err(Error::Value {
                             table: table.name.clone(),

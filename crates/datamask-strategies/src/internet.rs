@@ -566,7 +566,7 @@ impl Strategy for Utm {
         text_of(value, "utm")?;
         let mut g = Gen::new(&self.prf, "utm", value);
         if let Some(list) = &self.custom {
-            return Ok(Value::Text(g.pick_ref(list).clone().into()));
+            return Ok(Value::Text(g.pick_ref(list).as_str().into()));
         }
         let words = match self.kind.as_str() {
             "source" => g.pick(UTM_SOURCES).to_string(),

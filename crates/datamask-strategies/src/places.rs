@@ -487,7 +487,7 @@ impl Strategy for Lookup {
         Ok(Value::Text(if upper_code(2) && self.kind == "language" {
             out.to_uppercase().into()
         } else {
-            out.to_string().into()
+            out.into()
         }))
     }
 }

@@ -102,7 +102,7 @@ pub fn convert(opt: &OptionValue, kind: &str) -> Result<Value, String> {
         "text" => Value::Text(text()?.into()),
         "json" => match opt {
             OptionValue::String(s) if serde_json::from_str::<serde_json::Value>(s).is_ok() => {
-                Value::Json(s.clone().into())
+                Value::Json(s.as_str().into())
             }
             other => Value::Json(
                 serde_json::to_string(other)
@@ -136,7 +136,7 @@ pub fn convert(opt: &OptionValue, kind: &str) -> Result<Value, String> {
             if !is_decimal(t.trim()) {
                 return Err(fail("decimal"));
             }
-            Value::Decimal(t.trim().to_string().into())
+            Value::Decimal(t.trim().into())
         }
         "bytes" => Value::Bytes(text()?.into_bytes()),
         "date" => Value::Date(

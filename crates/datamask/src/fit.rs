@@ -216,7 +216,7 @@ impl Fitter {
                 };
                 let s = scale?;
                 let base = round_decimal(t, s)?;
-                let ord = compare(&Value::Decimal(base.clone().into()), lit)?;
+                let ord = compare(&Value::Decimal(base.as_str().into()), lit)?;
                 // Rounding the bound to the column's scale may land outside; step one unit in.
                 let outside = match (lower, strict) {
                     (true, true) => ord != Ordering::Greater,

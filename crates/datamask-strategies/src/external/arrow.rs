@@ -97,7 +97,7 @@ fn cell(column: &dyn Array, i: usize, kind: &str) -> Option<Value> {
             if kind == "json" {
                 return serde_json::from_str::<serde_json::Value>(s)
                     .ok()
-                    .map(|_| Value::Json(s.to_string().into()));
+                    .map(|_| Value::Json(s.into()));
             }
             OptionValue::String(s.to_string())
         }

@@ -492,7 +492,7 @@ fn value_for(column: &Column, text: &str) -> Value {
             text.parse().map_or_else(|_| Value::text(text), Value::UInt)
         }
         DataType::Int { .. } => text.parse().map_or_else(|_| Value::text(text), Value::Int),
-        DataType::Decimal { .. } => Value::Decimal(text.to_string().into()),
+        DataType::Decimal { .. } => Value::Decimal(text.into()),
         _ => Value::text(text),
     }
 }
