@@ -12,6 +12,10 @@
 #   datamask parquet    datamask run PG -> a directory of Parquet files
 #   datamask sqlite     datamask run PG -> SQLite
 #   datamask in-place   datamask masking the customers of a copy in place (what the peers do)
+#   in-place floor      no datamask: psql runs what any in-place replacement of the customers
+#                       that leaves the table compact needs from PostgreSQL, with the rows already
+#                       in a file (keys and the email index dropped, TRUNCATE, COPY in, keys and
+#                       index rebuilt, the orders' foreign key validated), in one transaction
 #   pganonymize md5     pganonymize on a copy, 8 customer columns, md5 providers
 #   pganonymize faker   pganonymize on a copy with Faker providers (only with PEER_FAKER=1: slow)
 #   pynonymizer         pynonymizer --only-step ANONYMIZE_DB on a copy, 8 customer columns
@@ -21,7 +25,8 @@
 #   CUSTOMERS=1000000   scale: the source gets CUSTOMERS customers and 3x orders (bench/pg_setup.sh
 #                       creates it when SRC_DB is missing or holds another number of customers)
 #   ROUNDS=3 PEER_ROUNDS=1 PEER_FAKER=0
-#   SCENARIOS="dump copy dm_pg dm_pg_noverify dm_parquet dm_sqlite dm_inplace pganonymize pynonymizer"
+#   SCENARIOS="dump copy dm_pg dm_pg_noverify dm_parquet dm_sqlite dm_inplace inplace_floor
+#              pganonymize pynonymizer"
 #   SRC_DB=dm_bench_src  DATAMASK=path/to/datamask (default: the release build, built if missing)
 #   VENV=/work/bench-venv   virtualenv for the peers (created with pip if missing)
 #   OUT=bench/results/pg-CUSTOMERS.csv   the raw timings; the table is printed at the end
@@ -33,7 +38,7 @@
 set -euo pipefail
 
 if [[ "${1:-}" == "-h" || "${1:-}" == "--help" ]]; then
-  sed -n '2,33p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,38p' "$0" | sed 's/^# \{0,1\}//'
   exit 0
 fi
 
@@ -44,7 +49,7 @@ CUSTOMERS="${CUSTOMERS:-1000000}"
 ROUNDS="${ROUNDS:-3}"
 PEER_ROUNDS="${PEER_ROUNDS:-1}"
 PEER_FAKER="${PEER_FAKER:-0}"
-SCENARIOS="${SCENARIOS:-dump copy dm_pg dm_pg_noverify dm_parquet dm_sqlite dm_inplace pganonymize pynonymizer}"
+SCENARIOS="${SCENARIOS:-dump copy dm_pg dm_pg_noverify dm_parquet dm_sqlite dm_inplace inplace_floor pganonymize pynonymizer}"
 export SRC_DB="${SRC_DB:-dm_bench_src}"
 VENV="${VENV:-/work/bench-venv}"
 OUT="${OUT:-$BENCH_DIR/results/pg-$CUSTOMERS.csv}"
@@ -165,6 +170,33 @@ run_inplace() { # run_inplace ROUND SCENARIO_NAME COMMAND... (DB name in $DST_DB
   drop_db "$DST_DB"
 }
 
+# inplace_floor_sql DB FILE: the statements of the in-place floor for the customers of DB, from
+# the catalog's own definitions (every key and index of the customers, every foreign key that
+# points at them), with the rows loaded from FILE (binary COPY).
+inplace_floor_sql() {
+  local q="SELECT format('ALTER TABLE %s DROP CONSTRAINT %I;', conrelid::regclass, conname),
+                  format('ALTER TABLE %s ADD CONSTRAINT %I %s;', conrelid::regclass, conname,
+                         pg_get_constraintdef(oid)), contype
+           FROM pg_constraint
+           WHERE (conrelid = 'customers'::regclass AND contype IN ('p', 'u'))
+              OR (confrelid = 'customers'::regclass AND contype = 'f')"
+  local drops adds
+  drops="$(psql -X -At -F ' ' -d "$1" -c "SELECT d FROM ($q) AS c(d, a, t) ORDER BY t = 'f' DESC")"
+  adds="$(psql -X -At -d "$1" -c "SELECT a FROM ($q) AS c(d, a, t) ORDER BY t = 'f', t = 'u'")"
+  printf '%s\n' "BEGIN;" "SET LOCAL maintenance_work_mem = '256MB';" "$drops" \
+    "TRUNCATE ONLY customers;" "\\copy customers FROM '$2' (FORMAT binary)" "$adds" "COMMIT;"
+}
+
+run_inplace_floor() {
+  local dst="${DST_PREFIX}_c" rows="$BENCH_WORK/customers.bin"
+  create_db "$dst" "$SRC_DB"
+  [[ -s "$rows" ]] || psql_q -d "$SRC_DB" -c "\\copy customers TO '$rows' (FORMAT binary)"
+  inplace_floor_sql "$dst" "$rows" >"$BENCH_WORK/inplace-floor.sql"
+  measure "$OUT" "in-place floor" "$1" "$CUSTOMERS" 0 "$(log inplace_floor "$1")" -- \
+    psql -X -q -v ON_ERROR_STOP=1 -d "$dst" -f "$BENCH_WORK/inplace-floor.sql"
+  drop_db "$dst"
+}
+
 dst_c="${DST_PREFIX}_c"
 for round in $(seq 1 "$ROUNDS"); do
   echo "round $round" >&2
@@ -178,6 +210,7 @@ for round in $(seq 1 "$ROUNDS"); do
     run_inplace "$round" "datamask in-place" \
       "$DM" run -c "$BENCH_DIR/datamask-inplace.yaml" --in-place --yes --format json
   fi
+  if have inplace_floor; then run_inplace_floor "$round"; fi
   if ((round <= PEER_ROUNDS)); then
     if have pganonymize; then
       run_inplace "$round" "pganonymize md5" "$VENV/bin/pganonymize" \
