@@ -367,34 +367,24 @@ fn introspect_pk(conn: &Connection, path: &Path, table: &str) -> Result<Vec<Stri
 
 /// An existing database opened for writing (never created).
 fn open_existing(path: &Path) -> Result<Connection> {
-    if !path.is_file() {
-        return Err(Error::io(
-            path,
-            std::io::Error::new(std::io::ErrorKind::NotFound, "no such SQLite database"),
-        ));
-    }
-    let conn = Connection::open_with_flags(
-        path,
-        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )
-    .map_err(|e| sql_error(path, e))?;
-    conn.busy_timeout(std::time::Duration::from_secs(10))
-        .map_err(|e| sql_error(path, e))?;
-    Ok(conn)
+    open_file(path, OpenFlags::SQLITE_OPEN_READ_WRITE)
 }
 
 fn open_read_only(path: &Path) -> Result<Connection> {
+    open_file(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
+}
+
+/// An existing database file opened with `mode` (never created), waiting up to 10 s for a
+/// lock another connection holds.
+fn open_file(path: &Path, mode: OpenFlags) -> Result<Connection> {
     if !path.is_file() {
         return Err(Error::io(
             path,
             std::io::Error::new(std::io::ErrorKind::NotFound, "no such SQLite database"),
         ));
     }
-    let conn = Connection::open_with_flags(
-        path,
-        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )
-    .map_err(|e| sql_error(path, e))?;
+    let conn = Connection::open_with_flags(path, mode | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+        .map_err(|e| sql_error(path, e))?;
     conn.busy_timeout(std::time::Duration::from_secs(10))
         .map_err(|e| sql_error(path, e))?;
     Ok(conn)
