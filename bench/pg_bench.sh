@@ -171,8 +171,8 @@ run_inplace() { # run_inplace ROUND SCENARIO_NAME COMMAND... (DB name in $DST_DB
 }
 
 # inplace_floor_sql DB FILE: the statements of the in-place floor for the customers of DB, from
-# the catalog's own definitions (every key and index of the customers, every foreign key that
-# points at them), with the rows loaded from FILE (binary COPY).
+# the catalog's own definitions (the customers' primary key and unique constraints, every
+# foreign key that points at them), with the rows loaded from FILE (binary COPY).
 inplace_floor_sql() {
   local q="SELECT format('ALTER TABLE %s DROP CONSTRAINT %I;', conrelid::regclass, conname),
                   format('ALTER TABLE %s ADD CONSTRAINT %I %s;', conrelid::regclass, conname,
@@ -181,7 +181,7 @@ inplace_floor_sql() {
            WHERE (conrelid = 'customers'::regclass AND contype IN ('p', 'u'))
               OR (confrelid = 'customers'::regclass AND contype = 'f')"
   local drops adds
-  drops="$(psql -X -At -F ' ' -d "$1" -c "SELECT d FROM ($q) AS c(d, a, t) ORDER BY t = 'f' DESC")"
+  drops="$(psql -X -At -d "$1" -c "SELECT d FROM ($q) AS c(d, a, t) ORDER BY t = 'f' DESC")"
   adds="$(psql -X -At -d "$1" -c "SELECT a FROM ($q) AS c(d, a, t) ORDER BY t = 'f', t = 'u'")"
   printf '%s\n' "BEGIN;" "SET LOCAL maintenance_work_mem = '256MB';" "$drops" \
     "TRUNCATE ONLY customers;" "\\copy customers FROM '$2' (FORMAT binary)" "$adds" "COMMIT;"
