@@ -260,27 +260,30 @@ impl Fitter {
         })
     }
 
+    /// The text's length in characters against the column's bounds.
+    fn verify_length(&self, s: &str) -> Result<(), String> {
+        // Bytes bound characters from above: most values settle without a count.
+        if self.min_chars == 0 && self.max_chars.is_none_or(|m| s.len() <= m as usize) {
+            return Ok(());
+        }
+        let n = s.chars().count();
+        if let Some(m) = self.max_chars.filter(|&m| n > m as usize) {
+            return Err(format!(
+                "the masked value has {n} characters but the column holds {m}"
+            ));
+        }
+        if n < self.min_chars as usize {
+            return Err(format!(
+                "the masked value has {n} characters but the column needs at least {}",
+                self.min_chars
+            ));
+        }
+        Ok(())
+    }
+
     fn verify(&self, value: &Value) -> Result<(), String> {
         if let Value::Text(s) = value {
-            // Bytes bound characters from above: most values settle without a count.
-            let settled =
-                self.min_chars == 0 && self.max_chars.is_none_or(|m| s.len() <= m as usize);
-            if !settled {
-                let n = s.chars().count();
-                if let Some(m) = self.max_chars {
-                    if n > m as usize {
-                        return Err(format!(
-                            "the masked value has {n} characters but the column holds {m}"
-                        ));
-                    }
-                }
-                if n < self.min_chars as usize {
-                    return Err(format!(
-                        "the masked value has {n} characters but the column needs at least {}",
-                        self.min_chars
-                    ));
-                }
-            }
+            self.verify_length(s)?;
         }
         if let Some((lo, hi)) = self.int_range {
             let v = match value {
